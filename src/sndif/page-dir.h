@@ -13,6 +13,10 @@
 #include "sndif.h"
 #include "xsnd-error.h"
 
+/* Directory pages we follow at most (64 x 1023 pages = 255 MiB); the
+ * walk remembers each one to reject loops without allocating. */
+#define XSND_PAGE_DIR_MAX_PAGES	64u
+
 /*
  * Copies the directory page granted as gref into page (XSND_PAGE_SIZE bytes,
  * a private copy). Returns 0 or a negative errno (e.g. the grant cannot be mapped).

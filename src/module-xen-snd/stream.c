@@ -1,0 +1,562 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A guest PCM stream's control plane, on the main loop: serves the request
+ * ring, maps the guest's buffer at OPEN, creates the stream node, and turns
+ * TRIGGER into node activation. Every request is copied out of the shared
+ * ring and validated by src/sndif/request.c before it is acted on.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <spa/utils/result.h>
+#include <spa/utils/string.h>
+#include <spa/param/audio/format-utils.h>
+#include <pipewire/conf.h>
+
+#include "xen-snd.h"
+#include "../sndif/hw-param.h"
+#include "../sndif/page-dir.h"
+
+/* Requests served per pass; the rest waits for the next loop iteration so
+ * one guest cannot monopolise the main loop. */
+#define MAX_REQUESTS_PER_PASS	32u
+
+static void log_bad_request(struct xsnd_stream *s, const struct xensnd_req *req,
+		const struct xsnd_error *err, int res)
+{
+	struct xsnd_card *c = s->card;
+	pw_log_warn("domain %u (%s) vsnd %u stream %u: %s refused (%s): %s",
+			c->domid, c->vm->name, c->devid, s->cfg->index,
+			xsnd_op_name(req->operation), spa_strerror(res), err->msg);
+}
+
+static void respond(struct xsnd_stream *s, const struct xensnd_resp *resp)
+{
+	int notify;
+
+	*RING_GET_RESPONSE(&s->ring, s->ring.rsp_prod_pvt) = *resp;
+	s->ring.rsp_prod_pvt++;
+	RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&s->ring, notify);
+	if (notify)
+		xsnd_xen_evtchn_notify(s->card->impl->xen, (uint32_t)s->ring_port);
+}
+
+static void respond_status(struct xsnd_stream *s, const struct xensnd_req *req, int status)
+{
+	struct xensnd_resp resp;
+	xsnd_response_init(&resp, req, status);
+	respond(s, &resp);
+}
+
+/* ---- changes to the data thread's state, applied between two cycles ---- */
+
+struct rt_change {
+	enum { RT_RUN, RT_STOP, RT_REBASE, RT_GAIN } what;
+	uint32_t offset, length;
+};
+
+static int do_rt_change(struct spa_loop *loop, bool async, uint32_t seq,
+		const void *data, size_t size, void *user_data)
+{
+	struct xsnd_stream *s = user_data;
+	const struct rt_change *c = data;
+	struct xsnd_stream_rt *rt = &s->rt;
+	uint32_t i, bsz = s->params.buffer_sz;
+
+	switch (c->what) {
+	case RT_RUN:
+		rt->running = true;
+		break;
+	case RT_STOP:
+		rt->running = false;
+		/* STOP drops what the guest queued; PAUSE keeps it (see caller) */
+		if (c->length)
+			__atomic_store_n(&rt->valid, rt->pos, __ATOMIC_RELEASE);
+		break;
+	case RT_REBASE:
+		/* The guest restarted writing elsewhere (e.g. after an xrun
+		 * recovery): counter rt->pos now maps to c->offset. */
+		rt->shift = (uint32_t)((c->offset + bsz - rt->pos % bsz) % bsz);
+		__atomic_store_n(&rt->valid, rt->pos + c->length, __ATOMIC_RELEASE);
+		break;
+	case RT_GAIN:
+		rt->unity = true;
+		for (i = 0; i < s->params.channels; i++) {
+			rt->gain[i] = s->vol_gain[i] * s->mute_gain[i];
+			rt->unity &= rt->gain[i] == 1.0f;
+		}
+		break;
+	}
+	return 0;
+}
+
+static void rt_change(struct xsnd_stream *s, int what, uint32_t offset, uint32_t length)
+{
+	struct rt_change c = { .what = what, .offset = offset, .length = length };
+	pw_loop_invoke(s->card->impl->data_loop, do_rt_change, 0, &c, sizeof(c), true, s);
+}
+
+/* ---- the node ---- */
+
+static void on_stream_destroy(void *data)
+{
+	struct xsnd_stream *s = data;
+	spa_hook_remove(&s->pw_listener);
+	s->pw = NULL;
+}
+
+static void on_stream_state_changed(void *data, enum pw_stream_state old,
+		enum pw_stream_state state, const char *error)
+{
+	struct xsnd_stream *s = data;
+	if (state == PW_STREAM_STATE_ERROR)
+		pw_log_warn("%s: stream error: %s", s->node_name, error ? error : "unknown");
+	else
+		pw_log_debug("%s: %s -> %s", s->node_name, pw_stream_state_as_string(old),
+				pw_stream_state_as_string(state));
+}
+
+static const struct pw_stream_events playback_events = {
+	PW_VERSION_STREAM_EVENTS,
+	.destroy = on_stream_destroy,
+	.state_changed = on_stream_state_changed,
+	.process = xsnd_stream_playback_process,
+};
+
+static const struct pw_stream_events capture_events = {
+	PW_VERSION_STREAM_EVENTS,
+	.destroy = on_stream_destroy,
+	.state_changed = on_stream_state_changed,
+	.process = xsnd_stream_capture_process,
+};
+
+static int rule_matched(void *data, const char *location, const char *action,
+		const char *str, size_t len)
+{
+	struct pw_properties *props = data;
+	if (spa_streq(action, "update-props"))
+		pw_properties_update_string(props, str, len);
+	return 0;
+}
+
+static void set_positions(struct spa_audio_info_raw *info)
+{
+	static const uint32_t pos[8] = {
+		SPA_AUDIO_CHANNEL_FL, SPA_AUDIO_CHANNEL_FR, SPA_AUDIO_CHANNEL_RL,
+		SPA_AUDIO_CHANNEL_RR, SPA_AUDIO_CHANNEL_FC, SPA_AUDIO_CHANNEL_LFE,
+		SPA_AUDIO_CHANNEL_SL, SPA_AUDIO_CHANNEL_SR,
+	};
+	uint32_t i;
+
+	if (info->channels == 1) {
+		info->position[0] = SPA_AUDIO_CHANNEL_MONO;
+		return;
+	}
+	for (i = 0; i < info->channels; i++)
+		info->position[i] = i < 8 ? pos[i] : SPA_AUDIO_CHANNEL_AUX0 + i - 8;
+}
+
+static struct pw_properties *stream_properties(struct xsnd_stream *s)
+{
+	struct xsnd_card *c = s->card;
+	struct impl *impl = c->impl;
+	const struct xsnd_pcm_config *pcm = &c->cfg->pcms[s->cfg->pcm];
+	bool playback = s->cfg->type == XSND_STREAM_PLAYBACK;
+	struct pw_properties *props;
+	char media_name[128];
+
+	if (pcm->name[0])
+		snprintf(media_name, sizeof(media_name), "%s", pcm->name);
+	else
+		snprintf(media_name, sizeof(media_name), "PCM %u", s->cfg->pcm);
+
+	props = pw_properties_new(
+			PW_KEY_MEDIA_TYPE, "Audio",
+			PW_KEY_MEDIA_CATEGORY, playback ? "Playback" : "Capture",
+			PW_KEY_NODE_NAME, s->node_name,
+			PW_KEY_MEDIA_NAME, media_name,
+			PW_KEY_APP_NAME, c->vm->name,
+			PW_KEY_APP_ICON_NAME, impl->icon_name,
+			"node.always-process", "true",
+			"xen.domain.name", c->vm->name,
+			NULL);
+	if (props == NULL)
+		return NULL;
+	pw_properties_setf(props, PW_KEY_NODE_DESCRIPTION, "%s: %s", c->vm->name, media_name);
+	pw_properties_setf(props, "xen.domain.id", "%u", c->domid);
+	pw_properties_setf(props, "xen.vsnd.card", "%u", c->devid);
+	pw_properties_setf(props, "xen.vsnd.pcm", "%u", s->cfg->pcm);
+	pw_properties_setf(props, "xen.vsnd.stream", "%u", s->cfg->stream);
+	if (s->cfg->has_unique_id) {
+		pw_properties_set(props, "xen.vsnd.unique-id", s->cfg->unique_id);
+		if (spa_strstartswith(s->cfg->unique_id, "target:") && s->cfg->unique_id[7])
+			pw_properties_set(props, PW_KEY_TARGET_OBJECT, s->cfg->unique_id + 7);
+	}
+	if (impl->node_latency) {
+		pw_properties_set(props, PW_KEY_NODE_LATENCY, impl->node_latency);
+	} else if (s->params.period_sz) {
+		/* half a guest period: at least two positions per period, as the
+		 * frontend's strict '>' period test needs */
+		uint32_t frames = s->params.period_sz / s->params.frame_size / 2;
+		pw_properties_setf(props, PW_KEY_NODE_LATENCY, "%u/%u",
+				SPA_CLAMP(frames, 32u, 8192u), s->params.rate);
+	}
+	if (impl->stream_props)
+		pw_properties_update_string(props, impl->stream_props, strlen(impl->stream_props));
+	if (impl->stream_rules)
+		pw_conf_match_rules(impl->stream_rules, strlen(impl->stream_rules), "xen-snd",
+				&props->dict, rule_matched, props);
+	return props;
+}
+
+static int create_node(struct xsnd_stream *s)
+{
+	struct pw_core *core = xsnd_vm_core(s->card->vm);
+	bool playback = s->cfg->type == XSND_STREAM_PLAYBACK;
+	uint8_t buffer[1024];
+	struct spa_pod_builder b = SPA_POD_BUILDER_INIT(buffer, sizeof(buffer));
+	const struct spa_pod *params[1];
+	struct spa_audio_info_raw info = {
+		.format = SPA_AUDIO_FORMAT_F32,
+		.rate = s->params.rate,
+		.channels = s->params.channels,
+	};
+	struct pw_properties *props;
+	int res;
+
+	if (core == NULL)
+		return -EIO;
+	if ((props = stream_properties(s)) == NULL)
+		return -errno;
+	s->pw = pw_stream_new(core, s->node_name, props);
+	if (s->pw == NULL)
+		return -errno;
+	pw_stream_add_listener(s->pw, &s->pw_listener,
+			playback ? &playback_events : &capture_events, s);
+
+	set_positions(&info);
+	params[0] = spa_format_audio_raw_build(&b, SPA_PARAM_EnumFormat, &info);
+	res = pw_stream_connect(s->pw, playback ? PW_DIRECTION_OUTPUT : PW_DIRECTION_INPUT,
+			PW_ID_ANY,
+			PW_STREAM_FLAG_AUTOCONNECT | PW_STREAM_FLAG_MAP_BUFFERS |
+			PW_STREAM_FLAG_RT_PROCESS | PW_STREAM_FLAG_INACTIVE,
+			params, 1);
+	if (res < 0) {
+		pw_stream_destroy(s->pw);
+		return res;
+	}
+	return 0;
+}
+
+/* ---- requests ---- */
+
+static int read_dir_page(void *data, uint32_t gref, void *page)
+{
+	struct xsnd_stream *s = data;
+	struct xsnd_xen *xen = s->card->impl->xen;
+	void *p = xsnd_xen_map_grants(xen, s->card->domid, 1, &gref, false);
+
+	if (p == NULL)
+		return -errno;
+	memcpy(page, p, XSND_PAGE_SIZE);	/* a private copy: the guest may change its page */
+	xsnd_xen_unmap_grants(xen, p, 1);
+	return 0;
+}
+
+static int do_open(struct xsnd_stream *s, const struct xsnd_open_params *op, struct xsnd_error *err)
+{
+	struct xsnd_xen *xen = s->card->impl->xen;
+	uint32_t *grefs, n = 0;
+	uint32_t i;
+	int res;
+
+	grefs = calloc(op->n_pages, sizeof(*grefs));
+	if (grefs == NULL)
+		return xsnd_error_set(err, -ENOMEM, "no memory for %u grant refs", op->n_pages);
+	res = xsnd_page_dir_walk(op->buffer_sz, op->gref_directory,
+			s->card->impl->limits.buffer_bytes_max, read_dir_page, s,
+			grefs, op->n_pages, &n, err);
+	if (res < 0)
+		goto out;
+	s->buffer = xsnd_xen_map_grants(xen, s->card->domid, n, grefs, true);
+	if (s->buffer == NULL) {
+		res = xsnd_error_set(err, -errno, "cannot map the %u pages of the buffer", n);
+		goto out;
+	}
+	s->n_pages = n;
+	s->params = *op;
+	s->conv = xsnd_pcm_convert_get(op->format);
+	for (i = 0; i < SPA_AUDIO_MAX_CHANNELS; i++) {
+		s->vol_gain[i] = s->mute_gain[i] = 1.0f;
+		s->vol_millidb[i] = 0;
+	}
+	s->read_pending = false;
+	s->read_cursor = 0;
+	memset(&s->rt, 0, sizeof(s->rt));	/* no node yet: the data thread cannot see it */
+	rt_change(s, RT_GAIN, 0, 0);
+
+	if ((res = create_node(s)) < 0) {
+		xsnd_error_set(err, res, "cannot create the stream node: %s", spa_strerror(res));
+		xsnd_xen_unmap_grants(xen, s->buffer, s->n_pages);
+		s->buffer = NULL;
+		s->n_pages = 0;
+		goto out;
+	}
+	pw_log_info("%s: open %u Hz, format %u, %u channels, buffer %u, period %u",
+			s->node_name, op->rate, op->format, op->channels, op->buffer_sz, op->period_sz);
+out:
+	free(grefs);
+	return res;
+}
+
+void xsnd_stream_close(struct xsnd_stream *s)
+{
+	if (s->read_pending) {
+		respond_status(s, &s->read_req, -EIO);
+		s->read_pending = false;
+	}
+	/* Destroying the node takes it off the data loop before we return,
+	 * so the buffer can go away afterwards. */
+	if (s->pw)
+		pw_stream_destroy(s->pw);
+	if (s->buffer) {
+		xsnd_xen_unmap_grants(s->card->impl->xen, s->buffer, s->n_pages);
+		s->buffer = NULL;
+		s->n_pages = 0;
+	}
+	s->state = XSND_STATE_CLOSED;
+}
+
+static void do_write(struct xsnd_stream *s, uint32_t offset, uint32_t length)
+{
+	uint32_t bsz = s->params.buffer_sz;
+	uint64_t valid = s->rt.valid;	/* only the main thread writes it outside invokes */
+	uint64_t pos = __atomic_load_n(&s->rt.pos, __ATOMIC_ACQUIRE);
+
+	if ((valid + s->rt.shift) % bsz == offset && valid + length - pos <= bsz)
+		__atomic_store_n(&s->rt.valid, valid + length, __ATOMIC_RELEASE);
+	else
+		rt_change(s, RT_REBASE, offset, length);
+}
+
+/* Returns 0 to answer now, 1 when the answer waits for captured data. */
+static int do_read(struct xsnd_stream *s, const struct xensnd_req *req, uint32_t offset, uint32_t length)
+{
+	uint32_t bsz = s->params.buffer_sz;
+	uint64_t pos = __atomic_load_n(&s->rt.pos, __ATOMIC_ACQUIRE);
+	uint64_t cur = s->read_cursor;
+
+	if ((cur + s->rt.shift) % bsz != offset) {
+		/* the guest reads elsewhere: take the latest counter that maps there */
+		uint64_t back = ((pos + s->rt.shift) % bsz + bsz - offset) % bsz;
+		cur = pos >= back ? pos - back : 0;
+	}
+	s->read_cursor = cur + length;
+	if (pos >= s->read_cursor)
+		return 0;
+	if (s->read_pending)
+		return -EBUSY;
+	s->read_pending = true;
+	s->read_req = *req;
+	__atomic_store_n(&s->rt.read_wait, s->read_cursor, __ATOMIC_RELEASE);
+	return 1;
+}
+
+void xsnd_stream_read_ready(struct xsnd_stream *s)
+{
+	if (!s->read_pending ||
+	    __atomic_load_n(&s->rt.pos, __ATOMIC_ACQUIRE) < s->read_cursor)
+		return;
+	s->read_pending = false;
+	__atomic_store_n(&s->rt.read_wait, 0, __ATOMIC_RELEASE);
+	respond_status(s, &s->read_req, 0);
+}
+
+static int do_volume(struct xsnd_stream *s, uint8_t op, uint32_t offset)
+{
+	uint32_t i, ch = s->params.channels;
+	uint8_t *p = s->buffer + offset;
+
+	for (i = 0; i < ch; i++) {
+		int32_t v;
+		uint8_t m;
+		switch (op) {
+		case XENSND_OP_SET_VOLUME:
+			memcpy(&v, p + 4 * i, 4);	/* one load: the page is the guest's */
+			s->vol_millidb[i] = v;
+			s->vol_gain[i] = xsnd_pcm_gain_from_millidb(v);
+			break;
+		case XENSND_OP_GET_VOLUME:
+			memcpy(p + 4 * i, &s->vol_millidb[i], 4);
+			break;
+		case XENSND_OP_MUTE:
+		case XENSND_OP_UNMUTE:
+			m = p[i];
+			if (m)
+				s->mute_gain[i] = op == XENSND_OP_MUTE ? 0.0f : 1.0f;
+			break;
+		}
+	}
+	if (op != XENSND_OP_GET_VOLUME)
+		rt_change(s, RT_GAIN, 0, 0);
+	return 0;
+}
+
+static int do_trigger(struct xsnd_stream *s, uint8_t type)
+{
+	switch (type) {
+	case XENSND_OP_TRIGGER_START:
+	case XENSND_OP_TRIGGER_RESUME:
+		rt_change(s, RT_RUN, 0, 0);
+		if (s->pw)
+			pw_stream_set_active(s->pw, true);
+		break;
+	case XENSND_OP_TRIGGER_STOP:
+	case XENSND_OP_TRIGGER_PAUSE:
+		rt_change(s, RT_STOP, 0, type == XENSND_OP_TRIGGER_STOP &&
+				s->cfg->type == XSND_STREAM_PLAYBACK);
+		if (s->pw)
+			pw_stream_set_active(s->pw, false);
+		break;
+	}
+	return 0;
+}
+
+static void handle_request(struct xsnd_stream *s, const struct xensnd_req *req)
+{
+	struct impl *impl = s->card->impl;
+	struct xsnd_error err = { 0 };
+	struct xsnd_request r;
+	struct xensnd_resp resp;
+	int res;
+
+	res = xsnd_request_check(s->cfg, &impl->limits, s->state,
+			s->state != XSND_STATE_CLOSED ? &s->params : NULL, req, &r, &err);
+	if (res < 0) {
+		log_bad_request(s, req, &err, res);
+		respond_status(s, req, res);
+		return;
+	}
+	xsnd_response_init(&resp, req, 0);
+
+	switch (r.operation) {
+	case XENSND_OP_OPEN:
+		res = do_open(s, &r.u.open, &err);
+		break;
+	case XENSND_OP_CLOSE:
+		xsnd_stream_close(s);
+		break;
+	case XENSND_OP_WRITE:
+		do_write(s, r.u.rw.offset, r.u.rw.length);
+		break;
+	case XENSND_OP_READ:
+		res = do_read(s, req, r.u.rw.offset, r.u.rw.length);
+		if (res == 1) {
+			s->state = xsnd_stream_state_next(s->state, &r);
+			return;		/* answered when the data is there */
+		}
+		break;
+	case XENSND_OP_SET_VOLUME:
+	case XENSND_OP_GET_VOLUME:
+	case XENSND_OP_MUTE:
+	case XENSND_OP_UNMUTE:
+		res = do_volume(s, r.operation, r.u.rw.offset);
+		break;
+	case XENSND_OP_TRIGGER:
+		res = do_trigger(s, r.u.trigger);
+		break;
+	case XENSND_OP_HW_PARAM_QUERY:
+		res = xsnd_hw_param_refine(&s->cfg->hw, &impl->limits, &r.u.hw_param,
+				&resp.resp.hw_param, &err);
+		break;
+	}
+	if (res < 0) {
+		log_bad_request(s, req, &err, res);
+		memset(&resp.resp, 0, sizeof(resp.resp));
+	} else {
+		s->state = xsnd_stream_state_next(s->state, &r);
+	}
+	resp.status = res;
+	respond(s, &resp);
+}
+
+static void on_kick(void *data, uint64_t count)
+{
+	xsnd_stream_ring_kick(data);
+}
+
+void xsnd_stream_ring_kick(struct xsnd_stream *s)
+{
+	uint32_t n = 0;
+	RING_IDX rp;
+	int more;
+
+	if (s->ring_page == NULL || s->ring_broken)
+		return;
+	do {
+		rp = s->ring.sring->req_prod;
+		xen_rmb();	/* read req_prod before the requests it covers */
+		if (RING_REQUEST_PROD_OVERFLOW(&s->ring, rp)) {
+			pw_log_warn("domain %u (%s) vsnd %u stream %u: ring indices corrupt "
+					"(req_prod %u, rsp_prod %u): stream disabled",
+					s->card->domid, s->card->vm->name, s->card->devid,
+					s->cfg->index, rp, s->ring.rsp_prod_pvt);
+			s->ring_broken = true;
+			xsnd_stream_close(s);
+			return;
+		}
+		while (s->ring.req_cons != rp) {
+			struct xensnd_req req;
+
+			if (n++ == MAX_REQUESTS_PER_PASS) {
+				pw_loop_signal_event(s->card->impl->main_loop, s->kick);
+				return;
+			}
+			RING_COPY_REQUEST(&s->ring, s->ring.req_cons, &req);
+			s->ring.req_cons++;
+			handle_request(s, &req);
+		}
+		RING_FINAL_CHECK_FOR_REQUESTS(&s->ring, more);
+	} while (more);
+}
+
+struct xsnd_stream *xsnd_stream_new(struct xsnd_card *card, const struct xsnd_stream_config *cfg)
+{
+	struct xsnd_stream *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
+	s->card = card;
+	s->cfg = cfg;
+	s->ring_port = s->evt_port = -1;
+	s->state = XSND_STATE_CLOSED;
+	snprintf(s->node_name, sizeof(s->node_name), "xen-snd.%s.%u.%u.%u",
+			card->vm->name, card->devid, cfg->pcm, cfg->stream);
+	s->kick = pw_loop_add_event(card->impl->main_loop, on_kick, s);
+	if (s->kick == NULL) {
+		free(s);
+		return NULL;
+	}
+	spa_list_append(&card->streams, &s->link);
+	return s;
+}
+
+void xsnd_stream_destroy(struct xsnd_stream *s)
+{
+	struct xsnd_xen *xen = s->card->impl->xen;
+
+	xsnd_stream_close(s);
+	if (s->ring_port >= 0)
+		xsnd_xen_evtchn_unbind(xen, (uint32_t)s->ring_port);
+	if (s->evt_port >= 0)
+		xsnd_xen_evtchn_unbind(xen, (uint32_t)s->evt_port);
+	if (s->ring_page)
+		xsnd_xen_unmap_grants(xen, s->ring_page, 1);
+	if (s->evt_page)
+		xsnd_xen_unmap_grants(xen, s->evt_page, 1);
+	pw_loop_destroy_source(s->card->impl->main_loop, s->kick);
+	spa_list_remove(&s->link);
+	free(s);
+}

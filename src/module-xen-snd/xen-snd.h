@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internal interfaces of module-xen-snd.
+ *
+ *   module-xen-snd.c   arguments, module life cycle, event-channel dispatch
+ *   backend.c          XenBus glue: xenstore watches, one card per vsnd device
+ *   card.c             a card's transport: rings, event pages, event channels
+ *   vm.c               one pw_core per guest domain, named after the VM
+ *   stream.c           a guest PCM stream's requests (control plane, main loop)
+ *   stream-data.c      a guest PCM stream's process callbacks (data plane, RT)
+ *
+ * Threads: everything runs on the PipeWire main loop except the process
+ * callbacks in stream-data.c, which run on the data loop. The two meet in
+ * struct xsnd_stream_rt: the main thread publishes the guest's write cursor
+ * with a release store; every other change reaches the data thread through
+ * pw_loop_invoke() so it happens between two cycles.
+ */
+#ifndef XEN_SND_H
+#define XEN_SND_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <spa/utils/list.h>
+#include <spa/utils/hook.h>
+#include <spa/param/audio/raw.h>
+#include <pipewire/pipewire.h>
+
+#include "../sndif/sndif.h"
+#include "../sndif/card-config.h"
+#include "../sndif/request.h"
+#include "../sndif/event-ring.h"
+#include "../pcm/pcm-convert.h"
+#include "../xen/xen-access.h"
+
+PW_LOG_TOPIC_EXTERN(xsnd_log_topic);
+#define PW_LOG_TOPIC_DEFAULT xsnd_log_topic
+
+struct impl;
+struct xsnd_vm;
+struct xsnd_card;
+struct xsnd_stream;
+
+/* Module-wide state, one per loaded module. */
+struct impl {
+	struct pw_context *context;
+	struct pw_impl_module *module;
+	struct spa_hook module_listener;
+	struct pw_properties *props;
+	struct pw_loop *main_loop;
+	struct pw_loop *data_loop;
+
+	struct xsnd_xen *xen;
+	struct spa_source *xs_source;		/* xenstore watch fd */
+	struct spa_source *evtchn_source;	/* all bound event channels */
+	uint32_t self_domid;
+	char be_root[64];			/* /local/domain/<self>/backend/vsnd */
+
+	struct xsnd_limits limits;
+	uint32_t max_cards_per_domain;
+	const char *remote_name;		/* VM cores connect here (NULL: default) */
+	const char *node_latency;		/* fixed node.latency, or NULL: from the guest period */
+	const char *stream_props;		/* JSON applied to every stream */
+	const char *stream_rules;		/* JSON match rules */
+	const char *icon_name;
+
+	struct spa_list vms;
+	struct spa_list cards;
+};
+
+/* ---- vm.c: one PipeWire client per guest domain ---- */
+struct xsnd_vm {
+	struct spa_list link;
+	struct impl *impl;
+	uint32_t domid;
+	char name[64];				/* sanitized /local/domain/<id>/name */
+	int refcount;
+	struct pw_core *core;
+	struct spa_hook core_listener;
+	struct spa_hook core_proxy_listener;
+	bool core_broken;
+};
+
+struct xsnd_vm *xsnd_vm_get(struct impl *impl, uint32_t domid);
+void xsnd_vm_unref(struct xsnd_vm *vm);
+/* Connects the VM's core if it is not connected. Returns it or NULL. */
+struct pw_core *xsnd_vm_core(struct xsnd_vm *vm);
+
+/* ---- card.c / backend.c: one vsnd device ---- */
+struct xsnd_card {
+	struct spa_list link;
+	struct impl *impl;
+	struct xsnd_vm *vm;
+	uint32_t domid;
+	uint32_t devid;
+	char be_path[96];
+	char fe_path[96];
+	bool seen;			/* evaluated at least once */
+	bool connected;			/* rings mapped, channels bound */
+	bool fe_watched;
+	struct xsnd_card_config *cfg;	/* parsed at connect, NULL otherwise */
+	struct spa_list streams;
+};
+
+void xsnd_backend_start(struct impl *impl);
+void xsnd_backend_stop(struct impl *impl);
+void xsnd_backend_handle_watch(struct impl *impl, const char *path, const char *token);
+
+int xsnd_card_connect(struct xsnd_card *card);
+void xsnd_card_disconnect(struct xsnd_card *card);
+
+/* ---- stream.c / stream-data.c: one guest PCM stream ---- */
+
+/* Shared with the data thread. */
+struct xsnd_stream_rt {
+	bool running;			/* between START/RESUME and STOP/PAUSE */
+	uint64_t valid;			/* playback: end of the guest's written bytes (release/acquire) */
+	uint64_t pos;			/* bytes consumed or produced since OPEN; data thread writes */
+	uint64_t reported;		/* last position sent as CUR_POS */
+	uint32_t shift;			/* buffer offset of byte counter 0 */
+	uint64_t read_wait;		/* capture: wake the main loop when pos reaches this (0: none) */
+	uint32_t xruns;
+	bool unity;			/* all guest gains are 1.0 */
+	float gain[SPA_AUDIO_MAX_CHANNELS];
+};
+
+struct xsnd_stream {
+	struct spa_list link;
+	struct xsnd_card *card;
+	const struct xsnd_stream_config *cfg;
+	struct xsnd_stream_transport transport;
+	char node_name[160];
+
+	/* request ring: main thread only */
+	void *ring_page;
+	struct xen_sndif_back_ring ring;
+	int ring_port;
+	bool ring_broken;		/* guest corrupted its ring indices */
+	struct spa_source *kick;	/* serves the rest of a long ring */
+
+	/* event page: written by the data thread while a pw_stream exists */
+	void *evt_page;
+	struct xsnd_event_producer evt;
+	int evt_port;
+
+	/* what OPEN fixed */
+	enum xsnd_stream_state state;
+	struct xsnd_open_params params;
+	const struct xsnd_pcm_convert *conv;
+	uint8_t *buffer;		/* the guest's buffer, mapped at OPEN */
+	uint32_t n_pages;
+
+	struct pw_stream *pw;
+	struct spa_hook pw_listener;
+	struct xsnd_stream_rt rt;
+
+	/* capture: one READ may wait for data */
+	bool read_pending;
+	struct xensnd_req read_req;
+	uint64_t read_cursor;		/* byte counter the guest has read up to */
+
+	float mute_gain[SPA_AUDIO_MAX_CHANNELS];	/* 0 while muted, else 1 */
+	float vol_gain[SPA_AUDIO_MAX_CHANNELS];
+	int32_t vol_millidb[SPA_AUDIO_MAX_CHANNELS];
+};
+
+struct xsnd_stream *xsnd_stream_new(struct xsnd_card *card, const struct xsnd_stream_config *cfg);
+void xsnd_stream_destroy(struct xsnd_stream *s);
+/* Serves the request ring after its event channel fired. */
+void xsnd_stream_ring_kick(struct xsnd_stream *s);
+/* Drops a running stream (frontend gone): destroys the node, unmaps the buffer. */
+void xsnd_stream_close(struct xsnd_stream *s);
+
+/* stream-data.c: the process callbacks, data thread */
+void xsnd_stream_playback_process(void *data);
+void xsnd_stream_capture_process(void *data);
+/* Called on the main loop when a capture stream's pending READ may be answered. */
+void xsnd_stream_read_ready(struct xsnd_stream *s);
+
+#endif

@@ -1,0 +1,343 @@
+# shellcheck shell=bash
+# SPDX-License-Identifier: MIT
+#
+# Private, headless audio stack for xen-snd tests and the demo.
+#
+#   . tests/lib/pw-stack.sh
+#   pws_start --build build-x [--sim] [--module 'xen.domid=0 ...'] [--wp-state DIR]
+#   pws_run pw-dump            # any client, talking to the private daemon
+#   pws_stop                   # also runs from the EXIT trap pws_start installs
+#
+# Everything runs with a scrubbed environment (env -i) under one temp dir:
+# XDG_RUNTIME_DIR, HOME, config, WirePlumber state. The user's session, if
+# any, is never touched. Works as root without dbus or systemd.
+#
+# Daemons: pipewire (null sink "xen-test-sink", loopback microphone
+# "xen-test-feed" -> "xen-test-source"), wireplumber (stock scripts, hardware
+# monitors and the flatpak portal off), pipewire-pulse, and optionally the
+# Xen simulator; the module is loaded through a pipewire.conf.d drop-in.
+#
+# Every function returns non-zero and prints "pw-stack: ..." on failure; a
+# missing prerequisite is an error, never a skip.
+
+PWS_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+PWS_ANALYZE="$PWS_LIB/xsnd-analyze.py"
+PWS_SYS_MODULE_DIR=/usr/lib/x86_64-linux-gnu/pipewire-0.3
+PWS_SINK=xen-test-sink
+PWS_FEED=xen-test-feed
+PWS_SOURCE=xen-test-source
+PWS_RATE=48000
+PWS_DIR=""
+PWS_BUILD=""
+PWS_SIM_DIR=""
+PWS_PIDS=()
+PWS_PID_PIPEWIRE=""
+
+pws_log() { echo "pw-stack: $*" >&2; }
+pws_fail() { pws_log "FAIL: $*"; return 1; }
+
+# pws_need CMD...: every command must exist.
+pws_need() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 ||
+			{ pws_fail "missing prerequisite '$c' (run scripts/install-deps.sh)"; return 1; }
+	done
+}
+
+# pws_poll TIMEOUT_S CMD...: retries CMD every 50 ms until it succeeds.
+pws_poll() {
+	local timeout=$1; shift
+	local end=$((SECONDS + timeout))
+	while ! "$@" >/dev/null 2>&1; do
+		[ $SECONDS -lt $end ] || return 1
+		sleep 0.05
+	done
+}
+
+# The environment of every process of the stack and of every test client.
+pws_env() {
+	local d=$PWS_DIR
+	local mdir=$PWS_SYS_MODULE_DIR
+	[ -n "$PWS_BUILD" ] && mdir="$PWS_BUILD/src/module-xen-snd:$mdir"
+	echo PATH=/usr/local/bin:/usr/bin:/bin \
+		HOME="$d/home" \
+		LANG=C.UTF-8 \
+		XDG_RUNTIME_DIR="$d/run" \
+		XDG_CONFIG_HOME="$d/home/.config" \
+		XDG_STATE_HOME="$d/state" \
+		XDG_DATA_HOME="$d/home/.local/share" \
+		PIPEWIRE_CONFIG_DIR="$d/conf" \
+		PIPEWIRE_MODULE_DIR="$mdir" \
+		PIPEWIRE_LOG_SYSTEMD=false \
+		PIPEWIRE_DEBUG="${PWS_PW_DEBUG:-2}" \
+		WIREPLUMBER_CONFIG_DIR="$d/wp" \
+		WIREPLUMBER_DATA_DIR="$d/wp" \
+		WIREPLUMBER_DEBUG="${PWS_WP_DEBUG:-2}" \
+		PULSE_SERVER="unix:$d/run/pulse/native" \
+		PULSE_RUNTIME_PATH="$d/run/pulse" \
+		DISPLAY=
+}
+
+# pws_run CMD...: runs a client against the private stack.
+pws_run() {
+	# shellcheck disable=SC2046
+	env -i $(pws_env) PIPEWIRE_DEBUG="${PWS_CLIENT_DEBUG:-1}" "$@"
+}
+
+# pws_spawn NAME CMD...: starts a background process of the stack in its own
+# session (so pws_stop can end its whole process group); log in $PWS_DIR/NAME.log.
+# Sets PWS_LAST_PID.
+pws_spawn() {
+	local name=$1; shift
+	# shellcheck disable=SC2046
+	setsid env -i $(pws_env) "$@" >"$PWS_DIR/$name.log" 2>&1 </dev/null &
+	PWS_LAST_PID=$!
+	PWS_PIDS+=("$PWS_LAST_PID")
+	echo "$PWS_LAST_PID $name" >>"$PWS_DIR/pids"
+}
+
+# pws_kill PID [SIGNAL]: ends one process started by pws_spawn and waits for it.
+pws_kill() {
+	local pid=$1 sig=${2:-TERM} i
+	kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
+	kill -"$sig" -- "-$pid" 2>/dev/null || kill -"$sig" "$pid" 2>/dev/null
+	for i in $(seq 100); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		pws_log "pid $pid ignored SIG$sig, killing"
+		kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null
+	fi
+	wait "$pid" 2>/dev/null
+	return 0
+}
+
+pws_write_config() {
+	local d=$PWS_DIR f
+	mkdir -p "$d/run" "$d/home/.config" "$d/conf/pipewire.conf.d" "$d/state" "$d/wp" || return 1
+	chmod 700 "$d/run"
+	# Clients (pw-cat, pw-cli, pipewire-pulse) read their stock configs from
+	# the same directory, because PIPEWIRE_CONFIG_DIR replaces the search path.
+	for f in /usr/share/pipewire/*.conf; do
+		cp "$f" "$d/conf/" || return 1
+	done
+	sed "s/@RATE@/$PWS_RATE/g" "$PWS_LIB/pipewire.conf.in" >"$d/conf/pipewire.conf" || return 1
+
+	# WirePlumber: stock config and scripts, minus everything that needs
+	# hardware, D-Bus or a portal. The environment variables replace the search
+	# path, so the copy must be complete.
+	cp -r /usr/share/wireplumber/. "$d/wp/" || return 1
+	cat >"$d/wp/main.lua.d/90-enable-all.lua" <<-'EOF'
+	-- xen-snd tests: headless, no hardware monitors
+	default_access.enable()
+	device_defaults.enable()
+	stream_defaults.enable()
+	load_script("intended-roles.lua")
+	load_script("suspend-node.lua")
+	EOF
+	cat >>"$d/wp/main.lua.d/50-default-access-config.lua" <<-'EOF'
+	default_access.properties["enable-flatpak-portal"] = false
+	EOF
+	printf -- '-- xen-snd tests: no bluetooth\n' >"$d/wp/bluetooth.lua.d/90-enable-all.lua"
+}
+
+# pws_module_dropin ARGS: loads libpipewire-module-xen-snd into the daemon.
+pws_module_dropin() {
+	cat >"$PWS_DIR/conf/pipewire.conf.d/50-xen-snd.conf" <<-EOF
+	context.modules = [
+	    { name = libpipewire-module-xen-snd
+	      args = { $1 } }
+	]
+	EOF
+}
+
+# pws_start_sim: starts the Xen simulator in $PWS_DIR/sim.
+pws_start_sim() {
+	local sim="$PWS_BUILD/tools/xen-sim/xen-sim"
+	[ -x "$sim" ] || { pws_fail "simulator not built: $sim"; return 1; }
+	PWS_SIM_DIR="$PWS_DIR/sim"
+	mkdir -p "$PWS_SIM_DIR"
+	pws_spawn xen-sim "$sim" --dir "$PWS_SIM_DIR"
+	PWS_PID_SIM=$PWS_LAST_PID
+	pws_poll 10 test -e "$PWS_SIM_DIR/ready" ||
+		{ pws_fail "xen-sim not ready after 10 s (log: $PWS_DIR/xen-sim.log)"; tail -5 "$PWS_DIR/xen-sim.log" >&2; return 1; }
+}
+
+# pws_xenstore CMD ARGS...: runs a xenstore-utils command (xenstore-read,
+# -write, -ls...) as dom0 against the simulator.
+pws_xenstore() {
+	XENSTORED_PATH="$PWS_SIM_DIR/xenstored" "$@"
+}
+
+pws_pw_ready() { pws_run pw-cli info 0 | grep -q 'core.name'; }
+pws_node_exists() { pws_node_id "$1" >/dev/null; }
+pws_pulse_ready() { pws_run pactl info | grep -q 'Server Name'; }
+pws_wp_ready() {
+	# WirePlumber has made the test sink the default one.
+	pws_run pw-metadata 0 default.audio.sink 2>/dev/null | grep -q "$PWS_SINK"
+}
+
+# pws_start [--build DIR] [--sim] [--module ARGS] [--wp-state DIR] [--no-wp] [--no-pulse]
+pws_start() {
+	local module="" sim=0 wp=1 pulse=1 wpstate=""
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--build) PWS_BUILD=$(cd "$2" && pwd) || { pws_fail "no build dir $2"; return 1; }; shift ;;
+		--sim) sim=1 ;;
+		--module) module=$2; shift ;;
+		--wp-state) wpstate=$2; shift ;;
+		--no-wp) wp=0 ;;
+		--no-pulse) pulse=0 ;;
+		*) pws_fail "pws_start: unknown option $1"; return 1 ;;
+		esac
+		shift
+	done
+	pws_need pipewire wireplumber pipewire-pulse pactl pw-cli pw-dump pw-cat pw-link pw-metadata \
+		python3 setsid xenstore-read || return 1
+	if [ -n "$module" ] && [ ! -e "$PWS_BUILD/src/module-xen-snd/libpipewire-module-xen-snd.so" ]; then
+		pws_fail "module not built: $PWS_BUILD/src/module-xen-snd/libpipewire-module-xen-snd.so"
+		return 1
+	fi
+
+	PWS_DIR=$(mktemp -d "${TMPDIR:-/tmp}/xen-snd-stack.XXXXXX") || return 1
+	trap pws_stop EXIT
+	trap 'pws_stop; exit 130' INT TERM
+	pws_write_config || { pws_fail "cannot write config in $PWS_DIR"; return 1; }
+	# WirePlumber keeps restore-stream state here; a test may share it
+	# between two stacks to test restoring across daemon restarts.
+	if [ -n "$wpstate" ]; then
+		rm -rf "$PWS_DIR/state" && ln -s "$wpstate" "$PWS_DIR/state"
+	fi
+
+	if [ $sim = 1 ]; then
+		pws_start_sim || return 1
+	fi
+	[ -n "$module" ] && pws_module_dropin "xen.backend=sim xen.sim.dir=$PWS_SIM_DIR $module"
+
+	pws_spawn pipewire pipewire
+	PWS_PID_PIPEWIRE=$PWS_LAST_PID
+	pws_poll 10 pws_pw_ready ||
+		{ pws_fail "pipewire did not come up (log: $PWS_DIR/pipewire.log)"; tail -20 "$PWS_DIR/pipewire.log" >&2; return 1; }
+	if [ $wp = 1 ]; then
+		pws_spawn wireplumber wireplumber
+		PWS_PID_WP=$PWS_LAST_PID
+		pws_poll 20 pws_wp_ready ||
+			{ pws_fail "wireplumber did not select $PWS_SINK (log: $PWS_DIR/wireplumber.log)"; tail -20 "$PWS_DIR/wireplumber.log" >&2; return 1; }
+	fi
+	if [ $pulse = 1 ]; then
+		pws_spawn pipewire-pulse pipewire-pulse
+		PWS_PID_PULSE=$PWS_LAST_PID
+		pws_poll 10 pws_pulse_ready ||
+			{ pws_fail "pipewire-pulse did not come up (log: $PWS_DIR/pipewire-pulse.log)"; tail -20 "$PWS_DIR/pipewire-pulse.log" >&2; return 1; }
+	fi
+	pws_log "stack up in $PWS_DIR (pipewire pid $PWS_PID_PIPEWIRE)"
+}
+
+# pws_alive: the daemon still runs.
+pws_alive() { [ -n "$PWS_PID_PIPEWIRE" ] && kill -0 "$PWS_PID_PIPEWIRE" 2>/dev/null; }
+
+# pws_stop: ends every process pws_spawn started (newest first) and removes
+# the temp dir unless PWS_KEEP=1 or the test failed with PWS_KEEP_ON_FAIL=1.
+pws_stop() {
+	local rc=$? i
+	trap - EXIT INT TERM
+	for ((i = ${#PWS_PIDS[@]} - 1; i >= 0; i--)); do
+		pws_kill "${PWS_PIDS[$i]}"
+	done
+	PWS_PIDS=()
+	PWS_PID_PIPEWIRE=""
+	if [ -n "$PWS_DIR" ] && [ -d "$PWS_DIR" ]; then
+		if [ "${PWS_KEEP:-0}" = 1 ] || { [ $rc -ne 0 ] && [ "${PWS_KEEP_ON_FAIL:-1}" = 1 ]; }; then
+			pws_log "kept $PWS_DIR (logs)"
+			# The sockets are dead; only logs and recordings matter.
+		else
+			rm -rf "$PWS_DIR"
+		fi
+	fi
+	PWS_DIR=""
+	return $rc
+}
+
+# --- pw-dump / pactl queries -----------------------------------------------
+
+# pws_dump: pw-dump of the whole graph (JSON).
+pws_dump() { pws_run pw-dump; }
+
+# pws_q EXPR...: runs an xsnd-analyze.py query over a fresh pw-dump.
+#   pws_q nodes 'xen-snd.*'          -> one line per node: id name state
+#   pws_q prop NODE_NAME KEY         -> the value of a node property
+pws_q() { pws_dump | python3 "$PWS_ANALYZE" pw "$@"; }
+
+# pws_node_id NAME: prints the id of the node called NAME, fails if absent.
+pws_node_id() { pws_q id "$1"; }
+
+# pws_wait_node NAME [TIMEOUT]: polls until a node with that name (glob) exists.
+pws_wait_node() { pws_poll "${2:-10}" pws_q id "$1"; }
+# pws_wait_no_node NAME [TIMEOUT]: polls until no node matches.
+pws_wait_no_node() { pws_poll "${2:-10}" pws_q none "$1"; }
+# pws_wait_running NAME [TIMEOUT]: polls until the node is linked and running.
+pws_wait_running() { pws_poll "${2:-10}" pws_q running "$1"; }
+
+# pws_sink_inputs: pactl's sink inputs as a JSON list of
+# {index, client, application.name, node.name, volume (0..1 linear per
+#  channel as pactl reports it in %), properties:{...}}.
+pws_sink_inputs() { pws_run pactl -f json list sink-inputs; }
+pws_source_outputs() { pws_run pactl -f json list source-outputs; }
+
+# pws_sink_input_index NODE_NAME: pulse index of the sink input of that node.
+pws_sink_input_index() {
+	pws_sink_inputs | python3 "$PWS_ANALYZE" pulse index "$1"
+}
+
+# --- recording and playing --------------------------------------------------
+# Test clients are linked explicitly with pw-link, not by WirePlumber: WP
+# 0.4 keeps "follow default" target metadata keyed by object id, and a stale
+# entry would send a later node that reuses the id to the wrong place.
+
+# pws_link_ports OUT_NODE OUT_PREFIX IN_NODE IN_PREFIX: links FL and FR.
+pws_link_ports() {
+	local ch
+	for ch in FL FR; do
+		pws_poll 10 pws_run pw-link "$1:$2_$ch" "$3:$4_$ch" ||
+			{ pws_fail "cannot link $1:$2_$ch -> $3:$4_$ch"; return 1; }
+	done
+}
+
+# pws_record_sink FILE: records the monitor of the test sink (S16 stereo at
+# the graph rate) into a WAV until pws_record_stop, through pipewire-pulse,
+# whose large record buffer survives scheduling hiccups of a loaded machine.
+pws_record_sink() {
+	pws_spawn recorder parec --device="$PWS_SINK.monitor" --format=s16le \
+		--rate="$PWS_RATE" --channels=2 --latency-msec=20 --file-format=wav \
+		--property=media.role=XenTestRecorder --client-name=xen-test-recorder "$1"
+	PWS_REC_PID=$PWS_LAST_PID
+	pws_poll 10 pws_rec_running || { pws_fail "recorder not running"; return 1; }
+}
+pws_rec_running() {
+	pws_run pactl -f json list source-outputs | grep -q '"xen-test-recorder"' &&
+		pws_q linked-out "$PWS_SINK"
+}
+
+# pws_record_stop: ends the recording (SIGINT lets parec finish the WAV header).
+pws_record_stop() {
+	[ -n "${PWS_REC_PID:-}" ] || return 0
+	pws_kill "$PWS_REC_PID" INT
+	PWS_REC_PID=""
+}
+
+# pws_play_source FILE: plays FILE into the host microphone (xen-test-feed ->
+# xen-test-source) in the background; PWS_MIC_PID is the player.
+pws_play_source() {
+	local name="xen-test-mic-player"
+	pws_spawn mic-player pw-play --target 0 --media-role XenTestMic -P "{ node.name = $name }" "$1"
+	PWS_MIC_PID=$PWS_LAST_PID
+	pws_wait_node "$name" 10 || { pws_fail "microphone player did not appear"; return 1; }
+	pws_link_ports "$name" output "$PWS_FEED" playback
+}
+
+# pws_maps_memfd: number of memfd mappings of the daemon, for leak checks.
+pws_maps_memfd() {
+	grep -c 'memfd:' "/proc/$PWS_PID_PIPEWIRE/maps" 2>/dev/null || echo 0
+}

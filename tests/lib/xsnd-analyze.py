@@ -1,0 +1,461 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Signal and graph analysis for the xen-snd tests (python3 stdlib only).
+
+Signals (PCM WAV, 8/16/24/32-bit integer or 32-bit float):
+  gen-tone OUT --freq F [--rate R] [--channels C] [--seconds S] [--amp A]
+  gen-counter OUT [--rate R] [--channels C] [--seconds S]
+  counter WAV [--min-frames N] [--frames N]              verify a counter pattern
+  tone WAV --freq F [--tol HZ] [--min-db DB]  verify a tone's frequency/level
+  level WAV [--from S] [--to S]               RMS level per channel (dBFS)
+  components WAV --freq F [--freq F2...]      level (dB) of each frequency
+                                              in the channel average
+  compare A B [--expect-db D --tol-db T]      level of B relative to A
+  notes WAV [--window S]                      frequency/level per window
+
+Graph queries (JSON on stdin):
+  pw id|none|running|state NAME_GLOB          over pw-dump output
+  pw prop NAME_GLOB KEY | pw nodes GLOB
+  pulse index|volume|props NODE_NAME          over `pactl -f json list sink-inputs`
+  pulse names                                 node.name/application.name/index rows
+
+Exit status: 0 = the check holds, 1 = it does not (reason on stderr), 2 = usage.
+
+Counter pattern (the one tools/vsnd-guest plays): interleaved sample i
+(frame * channels + channel) carries i mod 2^16 as a signed 16-bit value.
+In wider integer WAVs the 16 most significant bits are compared.
+"""
+
+import argparse
+import array
+import fnmatch
+import json
+import math
+import struct
+import sys
+import wave
+
+
+def die(msg, code=1):
+    print(f"xsnd-analyze: {msg}", file=sys.stderr)
+    sys.exit(code)
+
+
+# --- WAV I/O ---------------------------------------------------------------
+
+def read_wav(path):
+    """Returns (rate, channels, bits, float?, list of interleaved ints/floats)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if len(data) < 12 or data[0:4] != b"RIFF" or data[8:12] != b"WAVE":
+        die(f"{path}: not a RIFF/WAVE file")
+    pos, fmt, pcm = 12, None, None
+    while pos + 8 <= len(data):
+        cid, size = data[pos:pos + 4], struct.unpack_from("<I", data, pos + 4)[0]
+        body = data[pos + 8:pos + 8 + size]
+        if cid == b"fmt ":
+            tag, ch, rate, _, _, bits = struct.unpack_from("<HHIIHH", body)
+            if tag == 0xFFFE and len(body) >= 26:
+                tag = struct.unpack_from("<H", body, 24)[0]
+            fmt = (tag, ch, rate, bits)
+        elif cid == b"data":
+            # pw-record may leave a 0 or 0xffffffff size if it was killed.
+            pcm = data[pos + 8:] if size in (0, 0xFFFFFFFF) else body
+            break
+        pos += 8 + size + (size & 1)
+    if fmt is None or pcm is None:
+        die(f"{path}: no fmt/data chunk")
+    tag, ch, rate, bits = fmt
+    width = bits // 8
+    pcm = pcm[:len(pcm) - len(pcm) % (width * ch)]
+    if tag == 3 and bits == 32:
+        s = array.array("f", pcm)
+        return rate, ch, bits, True, s
+    if tag != 1:
+        die(f"{path}: unsupported WAV format tag {tag}")
+    if bits == 8:
+        s = [b - 128 for b in pcm]
+    elif bits == 16:
+        s = array.array("h", pcm)
+    elif bits == 24:
+        s = [int.from_bytes(pcm[i:i + 3], "little", signed=True) for i in range(0, len(pcm), 3)]
+    elif bits == 32:
+        s = array.array("i", pcm)
+    else:
+        die(f"{path}: unsupported {bits}-bit samples")
+    return rate, ch, bits, False, s
+
+
+def write_wav16(path, rate, channels, samples):
+    with wave.open(path, "wb") as w:
+        w.setnchannels(channels)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(array.array("h", samples).tobytes())
+
+
+def normalized(rate, ch, bits, is_float, s):
+    """Per-channel lists of floats in [-1, 1)."""
+    scale = 1.0 if is_float else float(1 << (bits - 1))
+    return [[v / scale for v in s[c::ch]] for c in range(ch)]
+
+
+def window(chans, rate, t_from, t_to):
+    a = int(t_from * rate) if t_from else 0
+    b = int(t_to * rate) if t_to else None
+    return [c[a:b] for c in chans]
+
+
+# --- signal measures -------------------------------------------------------
+
+def rms_db(x):
+    if not x:
+        return -math.inf
+    p = sum(v * v for v in x) / len(x)
+    return 10 * math.log10(p) if p > 0 else -math.inf
+
+
+def goertzel_power(x, rate, freq):
+    """Mean power of the `freq` component (a full-scale sine gives 0.5)."""
+    n = len(x)
+    if n == 0:
+        return 0.0
+    w = 2 * math.pi * freq / rate
+    coeff = 2 * math.cos(w)
+    s1 = s2 = 0.0
+    for v in x:
+        s1, s2 = v + coeff * s1 - s2, s1
+    p = s1 * s1 + s2 * s2 - coeff * s1 * s2
+    return 2 * p / (n * n)
+
+
+def zero_cross_freq(x, rate):
+    """Frequency from interpolated rising zero crossings (pure tones)."""
+    first = last = None
+    count = 0
+    for i in range(1, len(x)):
+        if x[i - 1] < 0 <= x[i]:
+            t = i - 1 + (-x[i - 1]) / (x[i] - x[i - 1])
+            if first is None:
+                first = t
+            else:
+                count += 1
+            last = t
+    if count < 1:
+        return 0.0
+    return count * rate / (last - first)
+
+
+def active_span(chans, thresh=1e-4):
+    """First and last frame where any channel exceeds thresh (or None)."""
+    n = len(chans[0]) if chans else 0
+    first = next((i for i in range(n) if any(abs(c[i]) > thresh for c in chans)), None)
+    if first is None:
+        return None
+    last = next(i for i in range(n - 1, -1, -1) if any(abs(c[i]) > thresh for c in chans))
+    return first, last
+
+
+# --- commands --------------------------------------------------------------
+
+def cmd_gen_tone(a):
+    n = int(a.seconds * a.rate)
+    amp = a.amp * 32767
+    out = []
+    for i in range(n):
+        v = int(round(amp * math.sin(2 * math.pi * a.freq * i / a.rate)))
+        out.extend([v] * a.channels)
+    write_wav16(a.out, a.rate, a.channels, out)
+
+
+def cmd_gen_counter(a):
+    n = int(a.seconds * a.rate) * a.channels
+    out = [(i & 0xFFFF) - 0x10000 if (i & 0x8000) else (i & 0xFFFF) for i in range(n)]
+    write_wav16(a.out, a.rate, a.channels, out)
+
+
+def cmd_counter(a):
+    rate, ch, bits, is_float, s = read_wav(a.wav)
+    if is_float or bits < 16:
+        die("counter check needs an integer WAV of at least 16 bits")
+    shift = bits - 16
+    frames = len(s) // ch
+    if shift:
+        s = [v >> shift for v in s]
+    vals = array.array("H", (v & 0xFFFF for v in s))
+
+    # The stream may start and end anywhere in the recording: the pattern
+    # runs from the first to the last sample that is not 0. Inside, every
+    # sample must be its predecessor + 1 (mod 2^16): a dropped, repeated or
+    # silent stretch, or any change of value, shows up as a break.
+    nz = [i for i, v in enumerate(vals) if v]
+    if not nz:
+        die(f"{a.wav}: only silence ({frames} frames)")
+    first = nz[0] - nz[0] % ch
+    last = nz[-1]
+    # After a break the check follows the new values, so one dropped or
+    # inserted stretch counts once; a silent stretch counts once too.
+    breaks = silent = 0
+    first_bad = None
+    prev = vals[first] - 1
+    for i in range(first, last + 1):
+        v = vals[i]
+        if v != (prev + 1) & 0xFFFF:
+            if v == 0 and prev == 0 and i > first:
+                silent += 1
+            else:
+                breaks += 1
+                silent += v == 0
+                if first_bad is None:
+                    first_bad = i
+        prev = v
+    verified = (last - first + 1) // ch
+    print(json.dumps({"frames": frames, "start_frame": first // ch, "start_value": vals[first],
+                      "verified_frames": verified, "breaks": breaks, "silent_samples": silent,
+                      "first_bad_frame": None if first_bad is None else first_bad // ch,
+                      "rate": rate, "channels": ch}))
+    if breaks:
+        i = first_bad
+        die(f"{a.wav}: {breaks} breaks in the counter pattern ({silent} silent samples); first at "
+            f"frame {i // ch} channel {i % ch}: got {vals[i]} after {vals[i - 1]}")
+    if verified < a.min_frames:
+        die(f"{a.wav}: only {verified} counter frames, expected >= {a.min_frames}")
+    if a.frames is not None and verified != a.frames:
+        die(f"{a.wav}: {verified} counter frames, expected exactly {a.frames}")
+
+
+def load_norm(path, t_from=None, t_to=None):
+    rate, ch, bits, is_float, s = read_wav(path)
+    chans = window(normalized(rate, ch, bits, is_float, s), rate, t_from, t_to)
+    return rate, chans
+
+
+def cmd_tone(a):
+    rate, chans = load_norm(a.wav, a.start, a.end)
+    span = active_span(chans)
+    if span is None:
+        die(f"{a.wav}: only silence")
+    res = []
+    failed = []
+    for c, x in enumerate(chans):
+        # Skip the fade-in/out edges of the active part.
+        lo, hi = span
+        edge = min(rate // 20, (hi - lo) // 4)
+        x = x[lo + edge:hi - edge]
+        if len(x) < rate // 20:
+            die(f"{a.wav}: active part too short ({len(x)} frames)")
+        total = sum(v * v for v in x) / len(x)
+        freq = zero_cross_freq(x, rate)
+        ratio = goertzel_power(x, rate, a.freq) / total if total > 0 else 0.0
+        level = rms_db(x)
+        res.append({"channel": c, "freq": round(freq, 2), "level_db": round(level, 2),
+                    "tone_power_ratio": round(ratio, 4), "seconds": round(len(x) / rate, 3)})
+        if abs(freq - a.freq) > a.tol or ratio < a.min_ratio or level < a.min_db:
+            failed.append(c)
+    print(json.dumps({"rate": rate, "expect_freq": a.freq, "channels": res}))
+    if failed:
+        die(f"{a.wav}: tone {a.freq} Hz not found in channels {failed} "
+            f"(tol {a.tol} Hz, min ratio {a.min_ratio}, min level {a.min_db} dB)")
+
+
+def cmd_level(a):
+    rate, chans = load_norm(a.wav, a.start, a.end)
+    lv = [round(rms_db(x), 2) for x in chans]
+    print(json.dumps({"rate": rate, "level_db": lv, "seconds": round(len(chans[0]) / rate, 3)}))
+
+
+def cmd_components(a):
+    rate, chans = load_norm(a.wav, a.start, a.end)
+    x = [sum(v) / len(v) for v in zip(*chans)]
+    res = {}
+    for f in a.freq:
+        p = goertzel_power(x, rate, f)
+        res[str(int(f) if f == int(f) else f)] = round(10 * math.log10(p), 2) if p > 0 else -999.0
+    print(json.dumps(res))
+
+
+def cmd_compare(a):
+    _, ca = load_norm(a.a, a.start, a.end)
+    _, cb = load_norm(a.b, a.start, a.end)
+    la = rms_db([v for c in ca for v in c])
+    lb = rms_db([v for c in cb for v in c])
+    diff = lb - la
+    print(json.dumps({"a_db": round(la, 2), "b_db": round(lb, 2), "diff_db": round(diff, 2)}))
+    if a.expect_db is not None and not abs(diff - a.expect_db) <= a.tol_db:
+        die(f"level difference {diff:.2f} dB, expected {a.expect_db} +- {a.tol_db} dB")
+
+
+def cmd_notes(a):
+    rate, chans = load_norm(a.wav)
+    x = chans[0]
+    w = max(1, int(a.window * rate))
+    rows = []
+    for i in range(0, len(x) - w + 1, w):
+        seg = x[i:i + w]
+        lvl = rms_db(seg)
+        f = zero_cross_freq(seg, rate) if lvl > -60 else 0.0
+        rows.append({"t": round(i / rate, 3), "freq": round(f, 1), "level_db": round(lvl, 1)})
+    print(json.dumps(rows))
+
+
+# --- graph queries ---------------------------------------------------------
+
+def pw_nodes(dump, pattern):
+    for o in dump:
+        if o.get("type") != "PipeWire:Interface:Node":
+            continue
+        props = (o.get("info") or {}).get("props") or {}
+        if fnmatch.fnmatchcase(str(props.get("node.name", "")), pattern):
+            yield o, props
+
+
+def load_json_stream(text):
+    """pw-dump may print more than one JSON array; merges them."""
+    dec, pos, out = json.JSONDecoder(), 0, []
+    while True:
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+        if pos >= len(text):
+            return out
+        v, pos = dec.raw_decode(text, pos)
+        out.extend(v if isinstance(v, list) else [v])
+
+
+def cmd_pw(a):
+    dump = load_json_stream(sys.stdin.read())
+    nodes = list(pw_nodes(dump, a.name))
+    if a.what == "none":
+        if nodes:
+            die(f"nodes still present: {[p.get('node.name') for _, p in nodes]}")
+        return
+    if not nodes:
+        die(f"no node matches {a.name}")
+    if a.what == "id":
+        print(nodes[0][0]["id"])
+    elif a.what == "state":
+        print(nodes[0][0]["info"].get("state"))
+    elif a.what == "running":
+        st = nodes[0][0]["info"].get("state")
+        if st != "running":
+            die(f"{a.name} is {st}")
+    elif a.what == "prop":
+        if not a.key:
+            die("pw prop NAME KEY", 2)
+        v = nodes[0][1].get(a.key[0])
+        if v is None:
+            die(f"{a.name} has no property {a.key[0]}")
+        print(v if not isinstance(v, (dict, list)) else json.dumps(v))
+    elif a.what == "nodes":
+        for o, p in nodes:
+            print(o["id"], p.get("node.name"), o["info"].get("state"))
+    elif a.what == "props":
+        print(json.dumps(nodes[0][1], indent=1, sort_keys=True))
+    elif a.what in ("linked-out", "linked-in"):
+        # An active link leaves (enters) the node.
+        nid = nodes[0][0]["id"]
+        key = "output-node-id" if a.what == "linked-out" else "input-node-id"
+        links = [o for o in dump if o.get("type") == "PipeWire:Interface:Link"
+                 and (o.get("info") or {}).get(key) == nid
+                 and (o.get("info") or {}).get("state") == "active"]
+        if not links:
+            die(f"{a.name} has no active {a.what} link")
+
+
+def cmd_pulse(a):
+    items = json.load(sys.stdin)
+    if a.what == "names":
+        for it in items:
+            p = it.get("properties", {})
+            print(it.get("index"), p.get("node.name"), json.dumps(p.get("application.name")))
+        return
+    m = [it for it in items if fnmatch.fnmatchcase(str(it.get("properties", {}).get("node.name", "")), a.name)]
+    if not m:
+        die(f"no sink input for node {a.name}")
+    it = m[0]
+    if a.what == "index":
+        print(it["index"])
+    elif a.what == "volume":
+        # Linear per-channel volume as a fraction (pactl's value / 65536).
+        vols = [v["value"] / 65536 for v in it.get("volume", {}).values()]
+        print(" ".join(f"{v:.4f}" for v in vols))
+    elif a.what == "props":
+        print(json.dumps(it.get("properties", {}), indent=1, sort_keys=True))
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    g = sub.add_parser("gen-tone")
+    g.add_argument("out")
+    g.add_argument("--freq", type=float, required=True)
+    g.add_argument("--rate", type=int, default=48000)
+    g.add_argument("--channels", type=int, default=2)
+    g.add_argument("--seconds", type=float, default=5.0)
+    g.add_argument("--amp", type=float, default=0.5)
+    g.set_defaults(f=cmd_gen_tone)
+
+    g = sub.add_parser("gen-counter")
+    g.add_argument("out")
+    g.add_argument("--rate", type=int, default=48000)
+    g.add_argument("--channels", type=int, default=2)
+    g.add_argument("--seconds", type=float, default=5.0)
+    g.set_defaults(f=cmd_gen_counter)
+
+    g = sub.add_parser("counter")
+    g.add_argument("wav")
+    g.add_argument("--min-frames", type=int, default=1)
+    g.add_argument("--frames", type=int, help="exact number of frames expected")
+    g.set_defaults(f=cmd_counter)
+
+    for name, fn in (("tone", cmd_tone), ("level", cmd_level)):
+        g = sub.add_parser(name)
+        g.add_argument("wav")
+        g.add_argument("--from", dest="start", type=float)
+        g.add_argument("--to", dest="end", type=float)
+        if name == "tone":
+            g.add_argument("--freq", type=float, required=True)
+            g.add_argument("--tol", type=float, default=2.0)
+            g.add_argument("--min-db", type=float, default=-40.0)
+            g.add_argument("--min-ratio", type=float, default=0.9)
+        g.set_defaults(f=fn)
+
+    g = sub.add_parser("components")
+    g.add_argument("wav")
+    g.add_argument("--freq", type=float, action="append", required=True)
+    g.add_argument("--from", dest="start", type=float)
+    g.add_argument("--to", dest="end", type=float)
+    g.set_defaults(f=cmd_components)
+
+    g = sub.add_parser("compare")
+    g.add_argument("a")
+    g.add_argument("b")
+    g.add_argument("--from", dest="start", type=float)
+    g.add_argument("--to", dest="end", type=float)
+    g.add_argument("--expect-db", type=float)
+    g.add_argument("--tol-db", type=float, default=1.0)
+    g.set_defaults(f=cmd_compare)
+
+    g = sub.add_parser("notes")
+    g.add_argument("wav")
+    g.add_argument("--window", type=float, default=0.25)
+    g.set_defaults(f=cmd_notes)
+
+    g = sub.add_parser("pw")
+    g.add_argument("what", choices=["id", "none", "running", "state", "prop", "nodes", "props",
+                                      "linked-out", "linked-in"])
+    g.add_argument("name")
+    g.add_argument("key", nargs="*")
+    g.set_defaults(f=cmd_pw)
+
+    g = sub.add_parser("pulse")
+    g.add_argument("what", choices=["index", "volume", "props", "names"])
+    g.add_argument("name", nargs="?", default="*")
+    g.set_defaults(f=cmd_pulse)
+
+    a = p.parse_args()
+    a.f(a)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,394 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Signals and verdicts of the xen-snd system tests (python3 stdlib only).
+
+  analyze.py gen DIR TONE_WAV   write the guest's test signals into DIR
+                                (pattern-L.raw, pattern-R.raw, tone.raw) and
+                                dom0's capture tone as a WAV file
+  analyze.py judge OUT RESULTS  read what dom0 left in OUT (facts, timeline,
+                                rec.raw, logs), write RESULTS/<check>.verdict
+
+Counter pattern: 3 s of S16_LE 48 kHz stereo; one channel carries
+frame k as 4 * (k mod 16384) - 32766, the other is silent. Steps of 4 leave
+room for the +-1 LSB a float round trip may add, and silence (0) never
+decodes, so two guests on different channels can be told apart in one mix.
+"""
+
+import array
+import base64
+import math
+import os
+import re
+import struct
+import sys
+import wave
+
+RATE = 48000
+PATTERN_FRAMES = 3 * RATE
+MOD = 16384
+TONE_HZ = 997.0
+
+
+def pattern_value(k):
+    return 4 * (k % MOD) - 32766
+
+
+def decode(v):
+    q, r = divmod(v + 32766, 4)
+    if r == 0:
+        return q
+    if r == 1:
+        return q
+    if r == 3:
+        return (q + 1) % MOD
+    return None         # r == 2: silence or garbage
+
+
+def gen(dirname, tone_wav):
+    for ch in "LR":
+        a = array.array("h")
+        for k in range(PATTERN_FRAMES):
+            v = pattern_value(k)
+            a.extend((v, 0) if ch == "L" else (0, v))
+        with open(os.path.join(dirname, f"pattern-{ch}.raw"), "wb") as f:
+            f.write(a.tobytes())
+    # Demo tone for the guest: 440 Hz, 2 s.
+    a = array.array("h")
+    for k in range(2 * RATE):
+        v = int(8000 * math.sin(2 * math.pi * 440 * k / RATE))
+        a.extend((v, v))
+    with open(os.path.join(dirname, "tone.raw"), "wb") as f:
+        f.write(a.tobytes())
+    # dom0's microphone: TONE_HZ at -6 dBFS peak, 5 s.
+    a = array.array("h")
+    for k in range(5 * RATE):
+        v = int(16384 * math.sin(2 * math.pi * TONE_HZ * k / RATE))
+        a.extend((v, v))
+    with wave.open(tone_wav, "wb") as w:
+        w.setnchannels(2)
+        w.setsampwidth(2)
+        w.setframerate(RATE)
+        w.writeframes(a.tobytes())
+
+
+# --- pattern tracking -----------------------------------------------------------
+
+class Playthrough:
+    def __init__(self, start):
+        self.start = start      # recording frame of pattern frame 0
+        self.end = start
+        self.pos = 0            # next expected pattern frame
+        self.missing = 0        # pattern frames that never arrived
+        self.jumps = []         # (recording frame, pattern frames skipped)
+        self.dropouts = []      # (recording frame, silent frames inserted)
+        self.silent = 0
+        self.complete = False
+
+    def intact(self):
+        return self.complete and not self.jumps and not self.dropouts
+
+    def describe(self):
+        s = (f"at {self.start / RATE:.2f}-{self.end / RATE:.2f} s of the recording: "
+             f"{self.pos}/{PATTERN_FRAMES} frames, {'complete' if self.complete else 'TRUNCATED'}, "
+             f"{len(self.jumps)} jumps ({self.missing} frames lost), "
+             f"{len(self.dropouts)} dropouts ({sum(d for _, d in self.dropouts)} silent frames inserted)")
+        ex = [f"jump@{t / RATE:.3f}s:{n}" for t, n in self.jumps[:5]]
+        ex += [f"dropout@{t / RATE:.3f}s:{n}" for t, n in self.dropouts[:5]]
+        return s + (" [" + " ".join(ex) + "]" if ex else "")
+
+
+def track(samples, ch, nch=2):
+    """Finds every playthrough of the pattern in one channel."""
+    out, cur, silent_run = [], None, 0
+    n = len(samples) // nch
+    k = 0
+    while k < n:
+        idx = decode(samples[k * nch + ch])
+        if cur is None:
+            # A playthrough starts with pattern frames 0,1,2,3.
+            if idx == 0 and k + 3 < n and all(
+                    decode(samples[(k + j) * nch + ch]) == j for j in range(1, 4)):
+                cur = Playthrough(k)
+            else:
+                k += 1
+                continue
+        if idx is None:
+            silent_run += 1
+            if silent_run > RATE:       # 1 s of nothing: the stream is gone
+                out.append(cur)
+                cur, silent_run = None, 0
+            k += 1
+            continue
+        if silent_run:
+            cur.dropouts.append((k - silent_run, silent_run))
+            silent_run = 0
+        exp = cur.pos % MOD
+        if idx != exp:
+            if idx == 0 and cur.pos > 4:
+                out.append(cur)         # restarted from the top
+                cur = None
+                continue
+            skip = (idx - exp) % MOD
+            cur.jumps.append((k, skip))
+            cur.missing += skip
+            cur.pos += skip
+        cur.pos += 1
+        cur.end = k
+        if cur.pos >= PATTERN_FRAMES:
+            cur.complete = cur.pos == PATTERN_FRAMES
+            out.append(cur)
+            cur = None
+        k += 1
+    if cur is not None:
+        out.append(cur)
+    return out
+
+
+def coverage(samples, ch, a, b, nch=2):
+    """Fraction of frames [a, b) whose channel ch carries pattern data."""
+    if b <= a:
+        return 0.0
+    ok = sum(1 for k in range(a, b) if decode(samples[k * nch + ch]) is not None)
+    return ok / (b - a)
+
+
+def goertzel_ratio(x, freq):
+    """Share of the signal's energy at freq (0..1)."""
+    w = 2 * math.pi * freq / RATE
+    c = 2 * math.cos(w)
+    s1 = s2 = 0.0
+    for v in x:
+        s1, s2 = v + c * s1 - s2, s1
+    power = s1 * s1 + s2 * s2 - c * s1 * s2
+    energy = sum(v * v for v in x)
+    return (2 * power / len(x)) / energy if energy else 0.0
+
+
+# --- evidence ----------------------------------------------------------------
+
+def read(path, default=""):
+    try:
+        with open(path, errors="replace") as f:
+            return f.read()
+    except OSError:
+        return default
+
+
+def tail(text, n):
+    lines = text.replace("\r", "").splitlines()
+    return "\n".join(lines[-n:])
+
+
+class Judge:
+    def __init__(self, out, res):
+        self.out, self.res = out, res
+        self.facts = {}
+        for line in read(os.path.join(out, "facts")).splitlines():
+            if "=" in line:
+                k, v = line.split("=", 1)
+                self.facts[k] = v.strip('"')
+        self.timeline = {}
+        for line in read(os.path.join(out, "timeline")).splitlines():
+            p = line.split()
+            if len(p) == 3:
+                self.timeline[p[0]] = int(p[2]) // 4   # bytes -> frames
+        try:
+            with open(os.path.join(out, "rec.raw"), "rb") as f:
+                raw = f.read()
+        except OSError:
+            raw = b""
+        self.rec = array.array("h")
+        self.rec.frombytes(raw[:len(raw) // 4 * 4])
+        self.tracks = {ch: track(self.rec, i) for i, ch in enumerate("LR")}
+
+    def console(self, guest):
+        return read(os.path.join(self.out, f"guest-{guest}.log"))
+
+    def debug(self, guests=(), extra=()):
+        """The log lines needed to debug a failed check."""
+        parts = []
+        if "fatal" in self.facts:
+            parts.append(f"dom0 gave up: {self.facts['fatal']}")
+        parts.append("--- facts ---\n" + read(os.path.join(self.out, "facts")).strip())
+        parts.append("--- serial (Xen + dom0), last 25 lines ---\n" +
+                     tail(read(os.path.join(self.res, "serial.log")), 25))
+        for g in guests:
+            c = re.sub(r"XSND-B64-BEGIN.*?XSND-B64-END", "[base64 elided]",
+                       self.console(g), flags=re.S)
+            parts.append(f"--- console of {g}, last 20 lines ---\n" + tail(c, 20))
+        parts.append("--- module process log, last 25 lines ---\n" +
+                     tail(read(os.path.join(self.out, "module.log")), 25))
+        for name in extra:
+            parts.append(f"--- {name} ---\n" + tail(read(os.path.join(self.out, name)), 25))
+        return "\n".join(parts)
+
+    def playthrough_after(self, ch, mark):
+        """The first playthrough on ch that starts after the timeline mark."""
+        if mark not in self.timeline:
+            return None, f"dom0 never reached '{mark}'"
+        # parec lags the mark by its latency; allow 1 s of slack.
+        t = self.timeline[mark] - RATE
+        for p in self.tracks[ch]:
+            if p.start >= t:
+                return p, p.describe()
+        return None, (f"no playthrough of the pattern on channel {ch} after '{mark}' "
+                      f"(recording: {len(self.rec) // 2 / RATE:.1f} s)")
+
+    def verdict(self, name, ok, lines, guests=(), extra=()):
+        text = ("PASS" if ok else "FAIL") + f": {name}\n" + "\n".join(lines) + "\n"
+        if not ok:
+            text += self.debug(guests, extra) + "\n"
+        with open(os.path.join(self.res, f"{name}.verdict"), "w") as f:
+            f.write(text)
+
+    def fact(self, key):
+        return self.facts.get(key)
+
+    def factn(self, key, default=-1):
+        try:
+            return int(self.facts.get(key, default))
+        except ValueError:
+            return default
+
+    # --- checks ---
+    def playback(self):
+        p, why = self.playthrough_after("L", "guest1-play-start")
+        con = self.console("guest1")
+        done = re.search(r"XSND play-done rc=(\d+)", con)
+        lines = [f"guest1 aplay: {done.group(0) if done else 'never finished'}",
+                 f"pattern on the null sink monitor: {why}"]
+        ok = p is not None and p.intact() and done is not None and done.group(1) == "0"
+        self.verdict("playback", ok, lines, ["guest1"])
+
+    def capture(self):
+        con = self.console("guest1").replace("\r", "")
+        m = re.search(r"XSND-B64-BEGIN\n(.*?)XSND-B64-END", con, re.S)
+        done = re.search(r"XSND cap-done rc=(\d+) bytes=(\d+)", con)
+        lines = [f"guest1 arecord: {done.group(0) if done else 'never finished'}"]
+        ok = False
+        if m:
+            try:
+                data = base64.b64decode("".join(m.group(1).split()))
+            except ValueError as e:
+                data = b""
+                lines.append(f"base64 from the console does not decode: {e}")
+            a = array.array("h")
+            a.frombytes(data[:len(data) // 4 * 4])
+            left = [a[i] / 32768.0 for i in range(0, len(a), 2)]
+            lines.append(f"{len(data)} bytes = {len(left) / RATE:.2f} s received over the console")
+            # Skip the first 0.5 s: the stream starts cold.
+            win = left[RATE // 2:]
+            if len(win) >= RATE // 4:
+                rms = math.sqrt(sum(v * v for v in win) / len(win))
+                db = 20 * math.log10(rms) if rms > 0 else -200
+                ratio = goertzel_ratio(win, TONE_HZ)
+                zeros = sum(1 for v in win if v == 0)
+                lines.append(f"after 0.5 s: level {db:.1f} dBFS (tone sent at -9.0), "
+                             f"{100 * ratio:.1f}% of the energy at {TONE_HZ:.0f} Hz, "
+                             f"{100 * zeros / len(win):.1f}% zero samples")
+                ok = db > -15 and ratio > 0.9 and done is not None and done.group(1) == "0"
+            else:
+                lines.append("recording too short to analyse")
+        else:
+            lines.append("no base64 block on guest1's console")
+        self.verdict("capture", ok, lines, ["guest1"], ["source-outputs-guest1-playing.txt"])
+
+    def identity(self):
+        txt = read(os.path.join(self.out, "sink-inputs-guest1-playing.txt"))
+        blocks = [b for b in re.split(r"\n(?=Sink Input #)", txt) if b.startswith("Sink Input")]
+        mine = [b for b in blocks if "guest1" in b]
+        lines = [f"pactl list sink-inputs while guest1 plays: {len(blocks)} sink inputs, "
+                 f"{len(mine)} naming guest1"]
+        for b in mine[:2]:
+            for ln in b.splitlines():
+                if re.search(r"application\.name|media\.name|node\.name|node\.description|Client:", ln):
+                    lines.append("  " + ln.strip())
+        self.verdict("identity", bool(mine), lines, ["guest1"], ["sink-inputs-guest1-playing.txt"])
+
+    def lifecycle(self):
+        lines, ok = [], True
+
+        def need(cond, text):
+            nonlocal ok
+            lines.append(("ok   " if cond else "FAIL ") + text)
+            ok = ok and cond
+
+        xl2 = read(os.path.join(self.out, "xl-guest2.log"))
+        bad = [ln for ln in xl2.splitlines()
+               if re.search(r"unable to remove|timed? ?out|Timeout", ln, re.I)]
+        need(self.factn("reboot_rc") == 0, f"xl reboot guest2: rc={self.fact('reboot_rc')}")
+        need(0 <= self.factn("reboot_new_domain_ms") < 9000,
+             f"rebooted guest2 is a new domain after {self.fact('reboot_new_domain_ms')} ms (< 9000: no 10 s libxl wait)")
+        need(self.fact("reboot_old_backend_gone") == "1", "old guest2 backend directory removed")
+        need(not bad, "xl-guest2.log has no removal timeout" + (": " + bad[0].strip() if bad else ""))
+        p, why = self.playthrough_after("R", "guest2-reboot-play-start")
+        need(p is not None and p.intact(), "rebooted guest2 plays again: " + why)
+
+        det = read(os.path.join(self.out, "xl-vsnd-detach.txt")).strip()
+        need(self.factn("detach_rc") == 0, f"xl vsnd-detach guest1 0: rc={self.fact('detach_rc')} {det[:200]}")
+        need(0 <= self.factn("detach_ms") < 5000, f"detach took {self.fact('detach_ms')} ms (< 5000)")
+        need(self.fact("detach_backend_gone") == "1", "backend directory removed after detach")
+        need(self.fact("detach_node_before") == "1", "guest1 had a sink input before detach")
+        need(self.fact("detach_node_gone") == "1", "guest1's sink input gone within 5 s of detach")
+        need(self.fact("detach_pipewire_alive") == "1", "PipeWire alive after detach")
+
+        des = read(os.path.join(self.out, "xl-destroy-guest2.txt")).strip()
+        need(self.factn("destroy_rc") == 0, f"xl destroy guest2: rc={self.fact('destroy_rc')} {des[:200]}")
+        need(0 <= self.factn("destroy_ms") < 5000, f"destroy took {self.fact('destroy_ms')} ms (< 5000)")
+        need(self.fact("destroy_backend_gone") == "1", "backend directory removed after destroy")
+        need(self.fact("destroy_node_before") == "1", "guest2 had a sink input before destroy")
+        need(self.fact("destroy_node_gone") == "1", "guest2's sink input gone within 5 s of destroy")
+        need(self.fact("destroy_pipewire_alive") == "1", "PipeWire alive after destroy")
+
+        need(self.factn("create_guest3_rc") == 0, f"xl create guest3: rc={self.fact('create_guest3_rc')}")
+        p, why = self.playthrough_after("L", "guest3-play-start")
+        need(p is not None and p.intact(), "new domU guest3 plays: " + why)
+        need(self.fact("pipewire_alive_at_end") == "1", "PipeWire alive at the end")
+        need(self.fact("module_process_alive_at_end") != "0", "xen-snd process alive at the end")
+        self.verdict("lifecycle", ok, lines, ["guest1", "guest2", "guest3"],
+                     ["xl-guest2.log", "xl-vsnd-detach.txt", "xl-destroy-guest2.txt"])
+
+    def two_domus(self):
+        lines = []
+        p, why = self.playthrough_after("R", "guest2-play-start")
+        lines.append("guest2 (right channel): " + why)
+        ok = p is not None and p.intact()
+        if p is not None:
+            # guest1 loops on the left channel meanwhile; it restarts aplay
+            # between loops, so a short silence per loop is expected.
+            cov = coverage(self.rec, 0, p.start, p.end)
+            lp = [q for q in self.tracks["L"] if q.end > p.start and q.start < p.end]
+            lost = sum(q.missing for q in lp)
+            lines.append(f"guest1 (left channel) during guest2's playthrough: pattern in "
+                         f"{100 * cov:.1f}% of the frames, {len(lp)} playthroughs overlapping, "
+                         f"{lost} frames lost")
+            lines += ["  guest1 " + q.describe() for q in lp]
+            ok = ok and cov > 0.5 and lost == 0
+        self.verdict("two-domus", ok, lines, ["guest1", "guest2"])
+
+
+def judge(out, res):
+    os.makedirs(res, exist_ok=True)
+    j = Judge(out, res)
+    for check in (j.playback, j.capture, j.identity, j.lifecycle, j.two_domus):
+        try:
+            check()
+        except Exception as e:     # a bug here must not hide the other verdicts
+            j.verdict(check.__name__.replace("_", "-"), False, [f"analysis error: {e!r}"])
+    with open(os.path.join(res, "tracks.txt"), "w") as f:
+        for ch, ps in j.tracks.items():
+            for p in ps:
+                f.write(f"{ch} {p.describe()}\n")
+
+
+def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "gen":
+        gen(sys.argv[2], sys.argv[3])
+    elif len(sys.argv) == 4 and sys.argv[1] == "judge":
+        judge(sys.argv[2], sys.argv[3])
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+#
+# /init of the system-test domU (busybox). Loads the real Linux frontend
+# (snd_xen_front), then runs the steps named on the kernel command line,
+#   xsnd=STEP[,STEP...]   play:L|play:R  the 3 s counter pattern on one channel
+#                         cap            record 2 s, dump it as base64
+#                         loop:L|loop:R  play the pattern until killed
+#                         tone           play a tone until killed (demo)
+# and reports progress as "XSND <event> ..." lines on the console, which dom0
+# reads from xenconsoled's log.
+export PATH=/bin:/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs tmpfs /tmp
+
+say() { echo "XSND $* t=$(cut -d' ' -f1 /proc/uptime)"; }
+PCM="-D hw:0,0 -t raw -f S16_LE -r 48000 -c 2"
+
+say boot "$(uname -r)"
+modprobe snd_xen_front || say error modprobe
+i=0
+while [ ! -e /dev/snd/pcmC0D0p ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+if [ -e /dev/snd/pcmC0D0p ]; then
+	say ready "$(head -n1 /proc/asound/cards)"
+else
+	say error no-card "state=$(cat /sys/bus/xen/devices/vsnd-0/state 2>/dev/null)"
+fi
+
+steps=$(sed -n 's/.*xsnd=\([^ ]*\).*/\1/p' /proc/cmdline | tr ',' ' ')
+for step in $steps; do
+	case $step in
+	play:[LR])
+		say play-start "${step#play:}"
+		aplay -q $PCM "/pattern-${step#play:}.raw" 2>/tmp/err
+		say play-done "rc=$?" "$(head -c 200 /tmp/err | tr '\n' ' ')"
+		;;
+	cap)
+		say cap-start
+		arecord -q $PCM -d 2 /tmp/cap.raw 2>/tmp/err
+		say cap-done "rc=$?" "bytes=$(wc -c </tmp/cap.raw)" "$(head -c 200 /tmp/err | tr '\n' ' ')"
+		echo "XSND-B64-BEGIN"
+		base64 /tmp/cap.raw
+		echo "XSND-B64-END"
+		rm -f /tmp/cap.raw
+		;;
+	loop:[LR])
+		n=0
+		while :; do
+			n=$((n + 1))
+			say loop "$n"
+			aplay -q $PCM "/pattern-${step#loop:}.raw" 2>/tmp/err ||
+				{ say loop-error "$(head -c 200 /tmp/err | tr '\n' ' ')"; sleep 1; }
+		done
+		;;
+	tone)
+		while :; do
+			say tone
+			aplay -q $PCM /tone.raw 2>/tmp/err ||
+				{ say tone-error "$(head -c 200 /tmp/err | tr '\n' ' ')"; sleep 1; }
+		done
+		;;
+	*) say error "unknown step $step" ;;
+	esac
+done
+say done
+exec sleep 100000
