@@ -9,6 +9,7 @@ libxen-dev xenstore-utils
 libpipewire-0.3-dev libspa-0.2-dev
 pipewire pipewire-bin wireplumber pipewire-pulse pulseaudio-utils
 python3 sox
+jq
 qemu-system-x86 debootstrap busybox-static cpio zstd kmod e2fsprogs xz-utils
 "
 

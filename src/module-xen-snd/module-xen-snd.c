@@ -227,6 +227,8 @@ static int parse_args(struct impl *impl, struct xsnd_xen_config *xcfg, char *soc
 	return 0;
 }
 
+int pipewire__module_init(struct pw_impl_module *module, const char *args);
+
 SPA_EXPORT
 int pipewire__module_init(struct pw_impl_module *module, const char *args)
 {

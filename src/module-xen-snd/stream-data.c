@@ -21,17 +21,20 @@ static int do_read_ready(struct spa_loop *loop, bool async, uint32_t seq,
 	return 0;
 }
 
-static void report_position(struct xsnd_stream *s)
+static void report_position(struct xsnd_stream *s, uint64_t end_bytes)
 {
 	struct xsnd_stream_rt *rt = &s->rt;
+	uint32_t fs = s->params.frame_size;
+	struct xsnd_position saved = rt->position;
 
-	if (rt->pos == rt->reported || s->params.period_sz == 0)
+	if (!xsnd_position_update(&rt->position, rt->pos / fs,
+				end_bytes == UINT64_MAX ? UINT64_MAX : end_bytes / fs))
 		return;
 	/* on a full event page we try again next cycle; no id is lost */
-	if (xsnd_event_put_cur_pos(&s->evt, rt->pos) == 0) {
-		rt->reported = rt->pos;
+	if (xsnd_event_put_cur_pos(&s->evt, rt->position.reported * fs) == 0)
 		xsnd_xen_evtchn_notify(s->card->impl->xen, (uint32_t)s->evt_port);
-	}
+	else
+		rt->position = saved;
 }
 
 /* Moves up to n_frames between the guest buffer and dst/src, in at most two
@@ -65,6 +68,7 @@ void xsnd_stream_playback_process(void *data)
 	struct pw_buffer *b;
 	struct spa_data *d;
 	uint32_t n, done = 0;
+	uint64_t valid = __atomic_load_n(&rt->valid, __ATOMIC_ACQUIRE);
 
 	if ((b = pw_stream_dequeue_buffer(s->pw)) == NULL)
 		return;
@@ -74,7 +78,6 @@ void xsnd_stream_playback_process(void *data)
 		n = SPA_MIN(n, (uint32_t)b->requested);
 
 	if (rt->running) {
-		uint64_t valid = __atomic_load_n(&rt->valid, __ATOMIC_ACQUIRE);
 		uint64_t avail = valid > rt->pos ? (valid - rt->pos) / s->params.frame_size : 0;
 		done = guest_copy(s, d->data, (uint32_t)SPA_MIN((uint64_t)n, avail), false);
 		if (!rt->unity)
@@ -92,7 +95,7 @@ void xsnd_stream_playback_process(void *data)
 	pw_stream_queue_buffer(s->pw, b);
 
 	if (rt->running)
-		report_position(s);
+		report_position(s, valid);
 }
 
 void xsnd_stream_capture_process(void *data)
@@ -122,7 +125,7 @@ void xsnd_stream_capture_process(void *data)
 
 	if (!rt->running)
 		return;
-	report_position(s);
+	report_position(s, UINT64_MAX);
 	wait = __atomic_load_n(&rt->read_wait, __ATOMIC_ACQUIRE);
 	if (wait != 0 && rt->pos >= wait) {
 		__atomic_store_n(&rt->read_wait, 0, __ATOMIC_RELEASE);

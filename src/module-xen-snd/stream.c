@@ -6,6 +6,7 @@
  * ring and validated by src/sndif/request.c before it is acted on.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -295,6 +296,7 @@ static int do_open(struct xsnd_stream *s, const struct xsnd_open_params *op, str
 	s->read_pending = false;
 	s->read_cursor = 0;
 	memset(&s->rt, 0, sizeof(s->rt));	/* no node yet: the data thread cannot see it */
+	xsnd_position_init(&s->rt.position, op->period_sz / op->frame_size);
 	rt_change(s, RT_GAIN, 0, 0);
 
 	if ((res = create_node(s)) < 0) {
@@ -319,8 +321,11 @@ void xsnd_stream_close(struct xsnd_stream *s)
 	}
 	/* Destroying the node takes it off the data loop before we return,
 	 * so the buffer can go away afterwards. */
-	if (s->pw)
+	if (s->pw) {
 		pw_stream_destroy(s->pw);
+		pw_log_info("%s: closed at position %" PRIu64 " (reported %" PRIu64 " frames), %u underruns",
+				s->node_name, s->rt.pos, s->rt.position.reported, s->rt.xruns);
+	}
 	if (s->buffer) {
 		xsnd_xen_unmap_grants(s->card->impl->xen, s->buffer, s->n_pages);
 		s->buffer = NULL;

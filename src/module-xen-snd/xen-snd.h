@@ -30,6 +30,7 @@
 #include "../sndif/card-config.h"
 #include "../sndif/request.h"
 #include "../sndif/event-ring.h"
+#include "../sndif/position.h"
 #include "../pcm/pcm-convert.h"
 #include "../xen/xen-access.h"
 
@@ -116,7 +117,7 @@ struct xsnd_stream_rt {
 	bool running;			/* between START/RESUME and STOP/PAUSE */
 	uint64_t valid;			/* playback: end of the guest's written bytes (release/acquire) */
 	uint64_t pos;			/* bytes consumed or produced since OPEN; data thread writes */
-	uint64_t reported;		/* last position sent as CUR_POS */
+	struct xsnd_position position;	/* what was sent as CUR_POS, in frames */
 	uint32_t shift;			/* buffer offset of byte counter 0 */
 	uint64_t read_wait;		/* capture: wake the main loop when pos reaches this (0: none) */
 	uint32_t xruns;

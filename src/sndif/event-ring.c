@@ -31,7 +31,10 @@ int xsnd_event_put(struct xsnd_event_producer *p, uint8_t type, const void *op, 
 		p->n_corrupt++;
 		return -EPROTO;
 	}
-	if (used == XENSND_IN_RING_LEN) {
+	/* Slots are idx % 63, which jumps when the u32 index wraps: while the
+	 * unconsumed window spans the wrap a new slot could overwrite an
+	 * unread one. Wait for the guest to catch up (once per 2^32 events). */
+	if (used == XENSND_IN_RING_LEN || p->prod < cons) {
 		p->n_full++;
 		return -ENOSPC;
 	}

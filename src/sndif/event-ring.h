@@ -9,6 +9,7 @@
 #ifndef XSND_EVENT_RING_H
 #define XSND_EVENT_RING_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "sndif.h"

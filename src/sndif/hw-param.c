@@ -112,6 +112,10 @@ int xsnd_hw_param_refine(const struct xsnd_pcm_hw *hw,
 	fmin = smin * resp->channels.min;
 	fmax = smax * resp->channels.max;
 	cap = MIN(hw->buffer_bytes_max, lim->buffer_bytes_max);
+	if ((uint64_t)hw->period_bytes_min * hw->periods_min > cap)
+		return xsnd_error_set(err, -EINVAL,
+				"HW_PARAM_QUERY: buffer cap %u below %u periods of %u bytes",
+				cap, hw->periods_min, hw->period_bytes_min);
 
 	if ((res = intersect("buffer frames", q.buffer.min, q.buffer.max,
 			MAX(1u, (uint32_t)(((uint64_t)hw->period_bytes_min * hw->periods_min + fmax - 1) / fmax)),

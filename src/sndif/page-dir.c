@@ -28,9 +28,12 @@ int xsnd_page_dir_walk(uint32_t buffer_sz, uint32_t first_dir_gref,
 				buffer_sz, max_bytes);
 	n = (uint32_t)(((uint64_t)buffer_sz + XSND_PAGE_SIZE - 1) / XSND_PAGE_SIZE);
 	n_dirs = (n + XSND_GREFS_PER_DIR_PAGE - 1) / XSND_GREFS_PER_DIR_PAGE;
-	if (n > max_grefs || n_dirs > XSND_PAGE_DIR_MAX_PAGES)
+	if (n > max_grefs)
 		return xsnd_error_set(err, -E2BIG, "page directory: %u pages, room for %u",
 				n, max_grefs);
+	if (n_dirs > XSND_PAGE_DIR_MAX_PAGES)
+		return xsnd_error_set(err, -E2BIG, "page directory: %u directory pages, at most %u",
+				n_dirs, XSND_PAGE_DIR_MAX_PAGES);
 
 	for (d = 0; d < n_dirs; d++) {
 		uint32_t take = n - got < XSND_GREFS_PER_DIR_PAGE ? n - got : (uint32_t)XSND_GREFS_PER_DIR_PAGE;

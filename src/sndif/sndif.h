@@ -8,6 +8,20 @@
 #define XSND_SNDIF_H
 
 #include <stdint.h>
+
+/* <xen/io/ring.h> expects the includer to provide the barriers (xenctrl.h
+ * does for Xen's own tools). Shared-memory ordering between domains:
+ * mb = full fence, rmb orders loads, wmb orders stores. */
+#ifndef mb
+#define mb()	__atomic_thread_fence(__ATOMIC_SEQ_CST)
+#endif
+#ifndef rmb
+#define rmb()	__atomic_thread_fence(__ATOMIC_ACQUIRE)
+#endif
+#ifndef wmb
+#define wmb()	__atomic_thread_fence(__ATOMIC_RELEASE)
+#endif
+
 #include <xen/xen.h>
 #include <xen/grant_table.h>
 #include <xen/io/ring.h>

@@ -1,4 +1,155 @@
 # shellcheck shell=bash
 # SPDX-License-Identifier: MIT
-# Helpers that drive the guest simulator (tools/vsnd-guest) against the
-# stack of pw-stack.sh. Filled in as the simulator's CLI lands.
+# Drives the guest simulator (tools/vsnd-guest: the xl toolstack plus a Linux
+# snd_xen_front guest plus an ALSA application) against the stack of
+# pw-stack.sh. Each VM is one vsnd-guest process in the background.
+#
+#   guest_start ID [--domid N] [--name NAME] [--spec XL_VSND_LIST]
+#                  (--play-counter | --play-tone HZ | --play-wav FILE |
+#                   --play-silence | --record FILE)
+#                  [--rate R] [--format F] [--channels C] [--seconds S]
+#                  [--opts 'more,stream=opts'] [--xs-write KEY=VALUE] [--detach]
+#                  [--no-destroy] [--extra 'more global vsnd-guest args']
+#   guest_wait ID TIMEOUT_S     exit status of the guest (fails on timeout)
+#   guest_stop ID               ends it (SIGTERM: the toolstack destroys the VM)
+#   guest_stats ID              its --stats JSON
+#   guest_stats_check ID        no protocol errors / xruns in the stats
+#   guest_log_tail ID           last lines of its log, for failure messages
+#
+# Logs and statistics go to $PWS_DIR/guest-ID.log and guest-ID.json.
+
+GUEST_BIN=""
+declare -A GUEST_PID=()
+
+# The default card: what a typical xl line gives a desktop guest.
+GUEST_DEFAULT_SPEC="['CARD, short-name=VSND, sample-rates=44100;48000, sample-formats=s16_le, channels-min=1, channels-max=2', 'PCM, name=Main', 'STREAM, unique-id=pb0, type=p', 'STREAM, unique-id=cap0, type=c']"
+
+# guest_check_built BUILD: the simulator binary exists.
+guest_check_built() {
+	GUEST_BIN="$1/tools/vsnd-guest/vsnd-guest"
+	[ -x "$GUEST_BIN" ] || { echo "guest: FAIL: guest simulator not built: $GUEST_BIN" >&2; return 1; }
+}
+
+guest_start() {
+	local id=$1; shift
+	local domid=1 name=$id spec=$GUEST_DEFAULT_SPEC action="" rate=48000 fmt=s16_le ch=2 secs=2
+	local streamopts="" extra=""
+	local -a vmopts=() globalopts=()
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--domid) domid=$2; shift ;;
+		--name) name=$2; shift ;;
+		--spec) spec=$2; shift ;;
+		--play-counter) action="play counter" ;;
+		--play-tone) action="play tone:$2"; shift ;;
+		--play-wav) action="play wav:$2"; shift ;;
+		--play-silence) action="play silence" ;;
+		--record) action="record $2"; shift ;;
+		--rate) rate=$2; shift ;;
+		--format) fmt=$2; shift ;;
+		--channels) ch=$2; shift ;;
+		--seconds) secs=$2; shift ;;
+		--opts) streamopts=$2; shift ;;
+		--xs-write) vmopts+=(--xs-write "$2"); shift ;;
+		--detach) vmopts+=(--detach) ;;
+		--no-destroy) globalopts+=(--no-destroy) ;;
+		--extra) extra=$2; shift ;;
+		*) echo "guest: guest_start: unknown option $1" >&2; return 1 ;;
+		esac
+		shift
+	done
+	[ -n "$action" ] || { echo "guest: guest_start: no action" >&2; return 1; }
+	[ -n "$GUEST_BIN" ] || { echo "guest: guest_check_built was not called" >&2; return 1; }
+	local -a args
+	guest_cli_args || return 1
+	# shellcheck disable=SC2086
+	pws_spawn "guest-$id" "$GUEST_BIN" "${args[@]}" $extra
+	GUEST_PID[$id]=$PWS_LAST_PID
+}
+
+# Translates the options above into the simulator's command line (args).
+guest_cli_args() {
+	local opt="rate=$rate,format=$fmt,channels=$ch,duration=$secs" kind=--play
+	case $action in
+	"play counter") opt="source=counter,$opt" ;;
+	"play silence") opt="source=silence,$opt" ;;
+	"play tone:"*) opt="source=tone,freq=${action#play tone:},$opt" ;;
+	"play wav:"*) opt="source=wav,file=${action#play wav:},$opt" ;;
+	"record "*) kind=--record; opt="source=wav,file=${action#record },$opt" ;;
+	esac
+	[ -n "$streamopts" ] && opt="$opt,$streamopts"
+	args=(--control "$PWS_SIM_DIR/control" --stats "$PWS_DIR/guest-$id.json" "${globalopts[@]}"
+		--vm "$domid" --name "$name" --vsnd "$spec" "${vmopts[@]}" "$kind" "$opt")
+}
+
+guest_wait() {
+	local id=$1 timeout=${2:-30} pid=${GUEST_PID[$1]:-} end rc
+	[ -n "$pid" ] || { echo "guest: no guest $id" >&2; return 1; }
+	end=$((SECONDS + timeout))
+	while kill -0 "$pid" 2>/dev/null; do
+		if [ $SECONDS -ge "$end" ]; then
+			echo "guest: $id still running after $timeout s" >&2
+			pws_kill "$pid"
+			return 1
+		fi
+		sleep 0.1
+	done
+	wait "$pid"
+	rc=$?
+	unset "GUEST_PID[$id]"
+	[ $rc -eq 0 ] || echo "guest: $id exited with status $rc" >&2
+	return $rc
+}
+
+guest_stop() {
+	local pid=${GUEST_PID[$1]:-}
+	[ -n "$pid" ] || return 0
+	pws_kill "$pid"
+	unset "GUEST_PID[$1]"
+}
+
+guest_stats() { cat "$PWS_DIR/guest-$1.json"; }
+
+guest_log_tail() { tail -5 "$PWS_DIR/guest-$1.log" 2>/dev/null | tr '\n' ' '; }
+
+# guest_stats_check ID: every stream of the guest finished fine, with
+# positions and without id errors or xruns.
+guest_stats_check() {
+	python3 - "$PWS_DIR/guest-$1.json" <<-'EOF'
+	import json, sys
+	try:
+	    st = json.load(open(sys.argv[1]))
+	except (OSError, ValueError) as e:
+	    sys.exit(f"guest stats: {e}")
+	streams = st.get("streams", st if isinstance(st, list) else [])
+	bad = []
+	for s in streams:
+	    if not s.get("ok", False):
+	        bad.append(f"{s.get('name')}: result {s.get('result')!r}")
+	    for k in ("id_errors", "xruns"):
+	        if s.get(k, 0):
+	            bad.append(f"{s.get('name')}: {k}={s[k]}")
+	    if s.get("cur_pos_events", 0) == 0:
+	        bad.append(f"{s.get('name')}: no CUR_POS events")
+	if not streams:
+	    bad.append("no streams in the statistics")
+	if bad:
+	    sys.exit("guest stats: " + "; ".join(bad))
+	EOF
+}
+
+# guest_stats_summary ID: positions and delays the guest saw, for people.
+guest_stats_summary() {
+	python3 - "$PWS_DIR/guest-$1.json" <<-'EOF'
+	import json, sys
+	st = json.load(open(sys.argv[1]))
+	for s in st.get("streams", []):
+	    print(f"  {s.get('name')}: {'playback' if s.get('playback') else 'capture'}, "
+	          f"{s.get('frames')} frames, {s.get('cur_pos_events')} position events, "
+	          f"last position {s.get('last_position')} bytes, xruns {s.get('xruns')}, "
+	          f"id errors {s.get('id_errors')}, result {s.get('result')}")
+	    for op, o in (s.get("ops") or {}).items():
+	        if o.get("count"):
+	            print(f"    {op:<14} {o['count']:>6}x  p50 {o.get('p50_us')} us  p99 {o.get('p99_us')} us  max {o.get('max_us')} us")
+	EOF
+}

@@ -79,8 +79,13 @@ pws_env() {
 		DISPLAY=
 }
 
-# pws_run CMD...: runs a client against the private stack.
+# pws_run CMD...: runs a client against the private stack (or, after
+# pws_attach_running, against the user's own session).
 pws_run() {
+	if [ "${PWS_RUNNING:-0}" = 1 ]; then
+		PIPEWIRE_DEBUG="${PWS_CLIENT_DEBUG:-1}" "$@"
+		return
+	fi
 	# shellcheck disable=SC2046
 	env -i $(pws_env) PIPEWIRE_DEBUG="${PWS_CLIENT_DEBUG:-1}" "$@"
 }
@@ -90,8 +95,13 @@ pws_run() {
 # Sets PWS_LAST_PID.
 pws_spawn() {
 	local name=$1; shift
-	# shellcheck disable=SC2046
-	setsid env -i $(pws_env) "$@" >"$PWS_DIR/$name.log" 2>&1 </dev/null &
+	if [ "${PWS_RUNNING:-0}" = 1 ]; then
+		setsid env PIPEWIRE_MODULE_DIR="$PWS_BUILD/src/module-xen-snd:$PWS_SYS_MODULE_DIR" \
+			"$@" >"$PWS_DIR/$name.log" 2>&1 </dev/null &
+	else
+		# shellcheck disable=SC2046
+		setsid env -i $(pws_env) "$@" >"$PWS_DIR/$name.log" 2>&1 </dev/null &
+	fi
 	PWS_LAST_PID=$!
 	PWS_PIDS+=("$PWS_LAST_PID")
 	echo "$PWS_LAST_PID $name" >>"$PWS_DIR/pids"
@@ -159,7 +169,7 @@ pws_start_sim() {
 	[ -x "$sim" ] || { pws_fail "simulator not built: $sim"; return 1; }
 	PWS_SIM_DIR="$PWS_DIR/sim"
 	mkdir -p "$PWS_SIM_DIR"
-	pws_spawn xen-sim "$sim" --dir "$PWS_SIM_DIR"
+	pws_spawn xen-sim "$sim" --dir "$PWS_SIM_DIR" --foreground
 	PWS_PID_SIM=$PWS_LAST_PID
 	pws_poll 10 test -e "$PWS_SIM_DIR/ready" ||
 		{ pws_fail "xen-sim not ready after 10 s (log: $PWS_DIR/xen-sim.log)"; tail -5 "$PWS_DIR/xen-sim.log" >&2; return 1; }
@@ -169,6 +179,16 @@ pws_start_sim() {
 # -write, -ls...) as dom0 against the simulator.
 pws_xenstore() {
 	XENSTORED_PATH="$PWS_SIM_DIR/xenstored" "$@"
+}
+
+# pws_check_module: the module is built and loadable (PipeWire itself only
+# says "No module found" when dlopen fails, unless debugging is on).
+pws_check_module() {
+	local so="$PWS_BUILD/src/module-xen-snd/libpipewire-module-xen-snd.so"
+	[ -f "$so" ] || { pws_fail "module not built: $so"; return 1; }
+	local err
+	err=$(python3 -c 'import ctypes, sys; ctypes.CDLL(sys.argv[1], mode=2)' "$so" 2>&1) ||
+		{ pws_fail "module cannot be loaded: $(tail -1 <<<"$err")"; return 1; }
 }
 
 pws_pw_ready() { pws_run pw-cli info 0 | grep -q 'core.name'; }
@@ -196,9 +216,8 @@ pws_start() {
 	done
 	pws_need pipewire wireplumber pipewire-pulse pactl pw-cli pw-dump pw-cat pw-link pw-metadata \
 		python3 setsid xenstore-read || return 1
-	if [ -n "$module" ] && [ ! -e "$PWS_BUILD/src/module-xen-snd/libpipewire-module-xen-snd.so" ]; then
-		pws_fail "module not built: $PWS_BUILD/src/module-xen-snd/libpipewire-module-xen-snd.so"
-		return 1
+	if [ -n "$module" ]; then
+		pws_check_module || return 1
 	fi
 
 	PWS_DIR=$(mktemp -d "${TMPDIR:-/tmp}/xen-snd-stack.XXXXXX") || return 1
@@ -233,6 +252,60 @@ pws_start() {
 			{ pws_fail "pipewire-pulse did not come up (log: $PWS_DIR/pipewire-pulse.log)"; tail -20 "$PWS_DIR/pipewire-pulse.log" >&2; return 1; }
 	fi
 	pws_log "stack up in $PWS_DIR (pipewire pid $PWS_PID_PIPEWIRE)"
+}
+
+# pws_attach_running --build DIR: uses the user's running PipeWire (and its
+# pipewire-pulse) instead of a private stack; starts the simulator and runs
+# the module in a process of its own (pipewire -c xen-snd.conf) connected to
+# that daemon. Records the default sink's monitor.
+pws_attach_running() {
+	[ "$1" = --build ] && PWS_BUILD=$(cd "$2" && pwd) || { pws_fail "pws_attach_running --build DIR"; return 1; }
+	pws_need pipewire pactl pw-cli pw-dump parec python3 setsid || return 1
+	PWS_RUNNING=1
+	PWS_DIR=$(mktemp -d "${TMPDIR:-/tmp}/xen-snd-demo.XXXXXX") || return 1
+	trap pws_stop EXIT
+	trap 'pws_stop; exit 130' INT TERM
+	pws_run pw-cli info 0 2>/dev/null | grep -q core.name ||
+		{ pws_fail "no running PipeWire daemon reachable (XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-unset})"; return 1; }
+	pws_pulse_ready || { pws_fail "no pipewire-pulse server reachable (pactl info failed)"; return 1; }
+	PWS_SINK=$(pws_run pactl get-default-sink) || { pws_fail "no default sink"; return 1; }
+	pws_start_sim || return 1
+	pws_start_module_process "" || return 1
+	PWS_PID_PIPEWIRE=$(pgrep -u "$(id -u)" -x pipewire | head -1)
+}
+
+# pws_start_module_process ARGS: runs the module in `pipewire -c xen-snd.conf`
+# (a copy of conf/xen-snd.conf with the simulator backend and ARGS), a client
+# of the daemon pws_run talks to. Sets PWS_PID_MODPROC.
+pws_start_module_process() {
+	local src="$PWS_LIB/../../conf/xen-snd.conf" conf
+	[ -f "$src" ] || { pws_fail "conf/xen-snd.conf is missing"; return 1; }
+	conf="$PWS_DIR/conf-modproc"
+	mkdir -p "$conf"
+	# The module's args block gets the simulator backend; the rest is the
+	# file as shipped.
+	python3 - "$src" "$conf/xen-snd.conf" "xen.backend = sim xen.sim.dir = \"$PWS_SIM_DIR\" $1" <<-'EOF' || return 1
+	import re, sys
+	text = open(sys.argv[1]).read()
+	new, n = re.subn(r"(name\s*=\s*libpipewire-module-xen-snd\s*\n?\s*args\s*=\s*\{)",
+	                 lambda m: m.group(1) + "\n          " + sys.argv[3], text, count=1)
+	if n != 1:
+	    sys.exit("pw-stack: cannot find the module's args block in conf/xen-snd.conf")
+	open(sys.argv[2], "w").write(new)
+	EOF
+	pws_spawn modproc pipewire -c "$conf/xen-snd.conf"
+	PWS_PID_MODPROC=$PWS_LAST_PID
+	pws_poll 10 pws_modproc_ready ||
+		{ pws_fail "pipewire -c xen-snd.conf did not connect (log: $PWS_DIR/modproc.log)"; tail -20 "$PWS_DIR/modproc.log" >&2; return 1; }
+}
+pws_modproc_ready() {
+	kill -0 "$PWS_PID_MODPROC" 2>/dev/null &&
+		pws_run pw-dump | grep -q "\"application.process.id\": $PWS_PID_MODPROC"
+}
+
+# pws_log_hint: where the module logs.
+pws_log_hint() {
+	if [ -n "${PWS_PID_MODPROC:-}" ]; then echo "$PWS_DIR/modproc.log"; else echo "$PWS_DIR/pipewire.log"; fi
 }
 
 # pws_alive: the daemon still runs.
@@ -337,7 +410,11 @@ pws_play_source() {
 	pws_link_ports "$name" output "$PWS_FEED" playback
 }
 
-# pws_maps_memfd: number of memfd mappings of the daemon, for leak checks.
-pws_maps_memfd() {
-	grep -c 'memfd:' "/proc/$PWS_PID_PIPEWIRE/maps" 2>/dev/null || echo 0
+# pws_guest_maps [PID]: number of mappings of guest memory (the simulator's
+# memfds, i.e. every memfd that is not PipeWire's own) in the daemon, or in
+# PID; for leak checks: after a guest is gone, the count must drop back.
+pws_guest_maps() {
+	local pid=${1:-$PWS_PID_PIPEWIRE}
+	[ -r "/proc/$pid/maps" ] || { pws_fail "cannot read /proc/$pid/maps"; return 1; }
+	grep 'memfd:' "/proc/$pid/maps" | grep -vc 'memfd:pipewire' || true
 }

@@ -344,7 +344,7 @@ def cmd_pw(a):
         v = nodes[0][1].get(a.key[0])
         if v is None:
             die(f"{a.name} has no property {a.key[0]}")
-        print(v if not isinstance(v, (dict, list)) else json.dumps(v))
+        print(v if isinstance(v, str) else json.dumps(v))
     elif a.what == "nodes":
         for o, p in nodes:
             print(o["id"], p.get("node.name"), o["info"].get("state"))

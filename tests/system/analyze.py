@@ -175,7 +175,7 @@ def read(path, default=""):
 
 
 def tail(text, n):
-    lines = text.replace("\r", "").splitlines()
+    lines = [ln for ln in text.replace("\r", "").splitlines() if ln.strip()]
     return "\n".join(lines[-n:])
 
 
@@ -207,8 +207,10 @@ class Judge:
     def debug(self, guests=(), extra=()):
         """The log lines needed to debug a failed check."""
         parts = []
-        if "fatal" in self.facts:
-            parts.append(f"dom0 gave up: {self.facts['fatal']}")
+        serial = read(os.path.join(self.res, "serial.log")).replace("\r", "")
+        for ln in serial.splitlines():
+            if re.match(r"dom0(-init)?: .*(FAIL|fatal|timeout)", ln):
+                parts.append(ln)
         parts.append("--- facts ---\n" + read(os.path.join(self.out, "facts")).strip())
         parts.append("--- serial (Xen + dom0), last 25 lines ---\n" +
                      tail(read(os.path.join(self.res, "serial.log")), 25))

@@ -25,10 +25,17 @@ mount -t tmpfs tmpfs /run
 mount -t tmpfs tmpfs /tmp
 echo "dom0-init: up at $(cut -d' ' -f1 /proc/uptime) s" >/dev/console
 
-modprobe -a xenfs xen-evtchn xen-gntdev xen-gntalloc xen-privcmd 9pnet_virtio 9p ||
+modprobe -a xenfs xen-evtchn xen-gntdev xen-gntalloc xen-privcmd virtio_pci 9pnet_virtio 9p ||
 	echo "dom0-init: modprobe failed" >/dev/console
 mount -t xenfs xenfs /proc/xen
-if ! mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,cache=none xsnd /mnt/host; then
+# The virtio device may still be probing.
+i=0
+while ! mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,cache=none xsnd /mnt/host 2>/dev/null; do
+	i=$((i + 1))
+	[ $i -lt 50 ] || break
+	sleep 0.1
+done
+if ! mountpoint -q /mnt/host; then
 	echo "dom0-init: FAIL: cannot mount the host's 9p share 'xsnd'" >/dev/console
 	poweroff_qemu
 fi

@@ -61,7 +61,13 @@ spawn() {	# spawn NAME CMD...: background process logging to $OUT/NAME.log
 
 finish() {
 	log "collecting logs"
-	kill "$REC_PID" "$TONE_PID" 2>/dev/null
+	kill ${REC_PID:-} ${TONE_PID:-} 2>/dev/null
+	{
+		ps -eo pid,stat,etime,args
+		echo "--- pw-cli ls Node"; timeout 5 pw-cli ls Node
+		echo "--- pw-metadata"; timeout 5 pw-metadata
+		echo "--- pactl info"; timeout 5 pactl info
+	} >"$OUT/diag.txt" 2>&1
 	$XL list >"$OUT/xl-list.txt" 2>&1
 	timeout 10 xenstore-ls -fp >"$OUT/xenstore.txt" 2>&1
 	timeout 10 pw-dump >"$OUT/pw-dump-final.json" 2>&1
@@ -71,7 +77,7 @@ finish() {
 		fact module_process_alive_at_end 0
 	fi
 	[ -n "${PW_PID:-}" ] && { pw_alive && fact pipewire_alive_at_end 1 || fact pipewire_alive_at_end 0; }
-	kill "$MOD_PID" "$PULSE_PID" "$WP_PID" "$PW_PID" 2>/dev/null
+	kill ${MOD_PID:-} ${PULSE_PID:-} ${WP_PID:-} ${PW_PID:-} 2>/dev/null
 	sleep 0.5
 	log "done"
 	echo done >"$OUT/finished"
@@ -96,13 +102,7 @@ mkdir -p /etc/pipewire/pipewire.conf.d
 cp "$H/conf/dom0-pipewire.conf" /etc/pipewire/pipewire.conf.d/50-xsnd-test.conf
 # WirePlumber: stock policy, no hardware monitors (dom0 has no sound card,
 # no D-Bus, no portal).
-cat >/usr/share/wireplumber/main.lua.d/90-enable-all.lua <<'EOF'
-default_access.enable()
-device_defaults.enable()
-stream_defaults.enable()
-load_script("intended-roles.lua")
-load_script("suspend-node.lua")
-EOF
+sed -i '/_monitor\.enable()/d' /usr/share/wireplumber/main.lua.d/90-enable-all.lua
 echo 'default_access.properties["enable-flatpak-portal"] = false' \
 	>>/usr/share/wireplumber/main.lua.d/50-default-access-config.lua
 : >/usr/share/wireplumber/bluetooth.lua.d/90-enable-all.lua
@@ -138,15 +138,17 @@ kill -0 "$MOD_PID" 2>/dev/null || fail "the xen-snd pipewire process exited at s
 log "module process up"
 
 # --- guests -------------------------------------------------------------------
-cat "$H/domu.cpio.gz" "$H/domu-overlay.cpio.gz" >/tmp/domu-initrd.gz
+# Local copies: libxc reads them while building each domain.
+mkdir -p /root/domu
+cp "$H/vmlinuz" "$H/domu-initrd.gz" /root/domu/
 VSND="vsnd = [ [ 'CARD, short-name=XenSnd, long-name=XenPVSound, sample-rates=44100;48000, sample-formats=s16_le, channels-min=1, channels-max=2', 'PCM, name=Main', 'STREAM, unique-id=pb0, type=p', 'STREAM, unique-id=cap0, type=c' ] ]"
 create() {	# create NAME STEPS: xl create a PV domU running STEPS
 	local t0 rc
 	cat >"/etc/xen/$1.cfg" <<-EOF
 	name = "$1"
 	type = "pv"
-	kernel = "$H/vmlinuz"
-	ramdisk = "/tmp/domu-initrd.gz"
+	kernel = "/root/domu/vmlinuz"
+	ramdisk = "/root/domu/domu-initrd.gz"
 	extra = "console=hvc0 loglevel=4 xsnd=$2"
 	memory = 128
 	vcpus = 1
@@ -184,9 +186,15 @@ if [ "$MODE" = demo ]; then
 	finish
 fi
 
+# boot_guest NAME STEPS: xl create, then wait until the guest has its card.
+boot_guest() {
+	create "$1" "$2" || { log "xl create $1 failed: $(tail -n 3 "$OUT/xl-create-$1.txt" | tr '\n' ' ')"; return 1; }
+	wait_console "$1" "XSND \(ready\|error\)" 1 60 || return 1
+	console_has "$1" "XSND ready" || { log "$1 has no sound card"; return 1; }
+}
+
 # 1. guest1: play (playback check), capture, then keep playing.
-create guest1 "play:L,cap,loop:L" || log "xl create guest1 failed"
-if wait_console guest1 "XSND ready" 1 60; then
+if boot_guest guest1 "play:L,cap,loop:L"; then
 	wait_console guest1 "XSND play-start" 1 10 && mark guest1-play-start
 	wait_console guest1 "XSND play-done" 1 40 && mark guest1-play-done
 	# identity: while it plays, pulse clients see it under its VM name
@@ -195,61 +203,62 @@ if wait_console guest1 "XSND ready" 1 60; then
 	snapshot guest1-playing
 	wait_console guest1 "XSND-B64-END" 1 60 && mark guest1-cap-done
 	wait_console guest1 "XSND loop" 1 20 && mark guest1-loop
-	snapshot guest1-loop
 fi
 
 # 2. guest2 plays on the other channel while guest1 loops.
-create guest2 "play:R,loop:R" || log "xl create guest2 failed"
-if wait_console guest2 "XSND ready" 1 60; then
+if boot_guest guest2 "play:R,loop:R"; then
 	wait_console guest2 "XSND play-start" 1 10 && mark guest2-play-start
 	wait_console guest2 "XSND play-done" 1 40 && mark guest2-play-done
 	snapshot two-guests
 	wait_console guest2 "XSND loop" 1 20
+
+	# 3. lifecycle
+	# 3a. the guest reboots (xl reboot) while playing; xl's monitor destroys
+	#     and re-creates it; the new instance must play again.
+	old=$(domid_of guest2)
+	t0=$(date +%s%N)
+	$XL reboot guest2 >"$OUT/xl-reboot-guest2.txt" 2>&1
+	fact reboot_rc $?
+	poll 30 sh -c "d=\$($XL domid guest2 2>/dev/null) && [ -n \"\$d\" ] && [ \"\$d\" != '$old' ]" &&
+		fact reboot_new_domain_ms "$(ms_since "$t0")"
+	fact reboot_old_backend_gone "$(xenstore-read /local/domain/0/backend/vsnd/$old/0/state >/dev/null 2>&1 && echo 0 || echo 1)"
+	if wait_console guest2 "XSND play-start" 2 60; then
+		mark guest2-reboot-play-start
+		wait_console guest2 "XSND play-done" 2 40 && mark guest2-reboot-play-done
+		wait_console guest2 "XSND loop" 2 20
+	fi
 fi
 
-# 3. lifecycle
-# 3a. the guest reboots itself (xl reboot) while playing; xl's monitor
-#     destroys and re-creates it; the new instance must play again.
-old=$(domid_of guest2)
-t0=$(date +%s%N)
-$XL reboot guest2 >"$OUT/xl-reboot-guest2.txt" 2>&1
-fact reboot_rc $?
-poll 30 sh -c "d=\$($XL domid guest2 2>/dev/null) && [ -n \"\$d\" ] && [ \"\$d\" != '$old' ]" &&
-	fact reboot_new_domain_ms "$(ms_since "$t0")"
-fact reboot_old_backend_gone "$(xenstore-read /local/domain/0/backend/vsnd/$old/0/state >/dev/null 2>&1 && echo 0 || echo 1)"
-if wait_console guest2 "XSND play-start" 2 60; then
-	mark guest2-reboot-play-start
-	wait_console guest2 "XSND play-done" 2 40 && mark guest2-reboot-play-done
+if [ -n "$(domid_of guest1)" ]; then
+	# 3b. detach guest1's card while it plays.
+	d1=$(domid_of guest1)
+	has_sink_input_of guest1 && fact detach_node_before 1 || fact detach_node_before 0
+	t0=$(date +%s%N)
+	timeout 30 $XL vsnd-detach guest1 0 >"$OUT/xl-vsnd-detach.txt" 2>&1
+	fact detach_rc $?
+	fact detach_ms "$(ms_since "$t0")"
+	fact detach_backend_gone "$(xenstore-read /local/domain/0/backend/vsnd/$d1/0/state >/dev/null 2>&1 && echo 0 || echo 1)"
+	poll 5 no_sink_input_of guest1 && fact detach_node_gone 1 || fact detach_node_gone 0
+	pw_alive && fact detach_pipewire_alive 1 || fact detach_pipewire_alive 0
+	mark guest1-detached
 fi
 
-# 3b. detach guest1's card while it plays.
-d1=$(domid_of guest1)
-has_sink_input_of guest1 && fact detach_node_before 1 || fact detach_node_before 0
-t0=$(date +%s%N)
-timeout 30 $XL vsnd-detach guest1 0 >"$OUT/xl-vsnd-detach.txt" 2>&1
-fact detach_rc $?
-fact detach_ms "$(ms_since "$t0")"
-fact detach_backend_gone "$(xenstore-read /local/domain/0/backend/vsnd/$d1/0/state >/dev/null 2>&1 && echo 0 || echo 1)"
-poll 5 no_sink_input_of guest1 && fact detach_node_gone 1 || fact detach_node_gone 0
-pw_alive && fact detach_pipewire_alive 1 || fact detach_pipewire_alive 0
-mark guest1-detached
-
-# 3c. destroy guest2 while it plays.
-wait_console guest2 "XSND loop" 2 20
-d2=$(domid_of guest2)
-has_sink_input_of guest2 && fact destroy_node_before 1 || fact destroy_node_before 0
-t0=$(date +%s%N)
-timeout 30 $XL destroy guest2 >"$OUT/xl-destroy-guest2.txt" 2>&1
-fact destroy_rc $?
-fact destroy_ms "$(ms_since "$t0")"
-fact destroy_backend_gone "$(xenstore-read /local/domain/0/backend/vsnd/$d2/0/state >/dev/null 2>&1 && echo 0 || echo 1)"
-poll 5 no_sink_input_of guest2 && fact destroy_node_gone 1 || fact destroy_node_gone 0
-pw_alive && fact destroy_pipewire_alive 1 || fact destroy_pipewire_alive 0
-mark guest2-destroyed
+if [ -n "$(domid_of guest2)" ]; then
+	# 3c. destroy guest2 while it plays.
+	d2=$(domid_of guest2)
+	has_sink_input_of guest2 && fact destroy_node_before 1 || fact destroy_node_before 0
+	t0=$(date +%s%N)
+	timeout 30 $XL destroy guest2 >"$OUT/xl-destroy-guest2.txt" 2>&1
+	fact destroy_rc $?
+	fact destroy_ms "$(ms_since "$t0")"
+	fact destroy_backend_gone "$(xenstore-read /local/domain/0/backend/vsnd/$d2/0/state >/dev/null 2>&1 && echo 0 || echo 1)"
+	poll 5 no_sink_input_of guest2 && fact destroy_node_gone 1 || fact destroy_node_gone 0
+	pw_alive && fact destroy_pipewire_alive 1 || fact destroy_pipewire_alive 0
+	mark guest2-destroyed
+fi
 
 # 3d. a new guest plays again.
-create guest3 "play:L" || log "xl create guest3 failed"
-if wait_console guest3 "XSND ready" 1 60; then
+if boot_guest guest3 "play:L"; then
 	wait_console guest3 "XSND play-start" 1 10 && mark guest3-play-start
 	wait_console guest3 "XSND play-done" 1 40 && mark guest3-play-done
 fi

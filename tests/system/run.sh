@@ -45,7 +45,7 @@ prepare_share() {	# IMAGES SHARE
 	mkdir -p "$s/out" "$s/conf" "$s/module"
 	cp "$HERE/dom0-run.sh" "$s/" && chmod +x "$s/dom0-run.sh"
 	cp "$HERE"/conf/*.conf "$s/conf/"
-	cp "$img/vmlinuz" "$img/domu.cpio.gz" "$s/"
+	cp "$img/vmlinuz" "$s/"
 	echo "$MODE" >"$s/mode"
 	if [ -f "$MODULE" ]; then
 		cp "$MODULE" "$s/module/"
@@ -57,7 +57,10 @@ prepare_share() {	# IMAGES SHARE
 	mkdir -p "$o"
 	cp "$HERE/domu-init.sh" "$o/init" && chmod +x "$o/init"
 	python3 "$HERE/analyze.py" gen "$o" "$s/tone.wav" || return 1
-	(cd "$o" && find . | cpio -o -H newc --quiet | gzip -1) >"$s/domu-overlay.cpio.gz"
+	# One gzip stream: libxc inflates a PV ramdisk itself and stops at the
+	# end of the first member of a multi-member file.
+	{ gzip -dc "$img/domu.cpio.gz"; (cd "$o" && find . | cpio -o -H newc --quiet); } |
+		gzip -1 >"$s/domu-initrd.gz"
 	rm -rf "$o"
 }
 

@@ -131,7 +131,7 @@ static void test_open(void)
 	/* Reserved bytes are ignored. */
 	r = open_req(48000, XENSND_PCM_FORMAT_S16_LE, 2, 16384, 4096, 9);
 	r.reserved[0] = 0xff;
-	r.op.open.reserved[0] = 0xff;
+	r.op.open.reserved = 0xffff;
 	CHECK_EQ(check(&cfg, &lim, XSND_STATE_CLOSED, NULL, r, &out, &err), 0);
 
 	/* State: OPEN only when closed. */

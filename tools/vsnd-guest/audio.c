@@ -136,11 +136,14 @@ void vg_sample_put(const struct vg_format *f, void *dst, double x)
 		return;
 	}
 	{
-		double full = (double)((1ull << (f->bits - 1)) - 1);
-		int64_t s = (int64_t)lrint(x * full);
+		/* Same scale as vg_sample_get, so integer samples survive a round trip. */
+		double full = (double)(1ull << (f->bits - 1));
+		double y = nearbyint(x * full);
+		int64_t s, hi = (int64_t)(1ull << (f->bits - 1)) - 1;
 		uint64_t mask = (f->bits == 64) ? UINT64_MAX : ((1ull << f->bits) - 1);
 		uint64_t v;
 
+		s = y > (double)hi ? hi : (int64_t)y;
 		if (!f->is_signed)
 			s += (int64_t)(1ull << (f->bits - 1));
 		v = (uint64_t)s & mask;

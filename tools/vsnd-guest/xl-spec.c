@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,9 +21,15 @@ static const char *const libxl_formats[] = {
 
 enum level { LVL_CARD, LVL_PCM, LVL_STREAM };
 
-static int fail(char *err, size_t size, const char *fmt, const char *arg)
+static int fail(char *err, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t size, const char *fmt, ...)
 {
-	snprintf(err, size, fmt, arg);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, size, fmt, ap);
+	va_end(ap);
 	return -EINVAL;
 }
 

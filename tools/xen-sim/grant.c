@@ -16,10 +16,11 @@
 #include "sim.h"
 #include "sim-proto.h"
 
-static void memory_unref(struct sim_memory *m)
+static void memory_unref(struct sim_domain *d, struct sim_memory *m)
 {
 	if (--m->refs > 0)
 		return;
+	d->n_memories--;
 	close(m->fd_rw);
 	close(m->fd_ro);
 	free(m);
@@ -61,6 +62,8 @@ int grant_add(struct sim *sim, struct sim_domain *d, uint32_t to, int memfd, uin
 	if (fstat(memfd, &st) < 0 || !S_ISREG(st.st_mode) ||
 	    (uint64_t)st.st_size < (uint64_t)n_pages * 4096u)
 		return -EINVAL;
+	if (d->n_memories >= SIM_MEMORIES_MAX)
+		return -ENOSPC;
 	if ((r = grow(d, n_pages)) < 0)
 		return r;
 	m = calloc(1, sizeof(*m));
@@ -82,6 +85,7 @@ int grant_add(struct sim *sim, struct sim_domain *d, uint32_t to, int memfd, uin
 		return r;
 	}
 	m->n_pages = n_pages;
+	d->n_memories++;
 
 	uint32_t ref = SIM_GREF_FIRST, i = 0;
 	for (; i < n_pages && ref < d->n_grants; ref++) {
@@ -98,7 +102,7 @@ int grant_add(struct sim *sim, struct sim_domain *d, uint32_t to, int memfd, uin
 		m->refs++;
 		for (uint32_t j = 0; j < i; j++)
 			grant_end(d, refs[j]);
-		memory_unref(m);
+		memory_unref(d, m);
 		return -ENOSPC;
 	}
 	sim_log(sim, 3, "dom%u granted %u pages to dom%u (%s), first ref %u", d->domid,
@@ -111,7 +115,7 @@ int grant_end(struct sim_domain *d, uint32_t ref)
 	if (ref >= d->n_grants || !d->grants[ref].in_use)
 		return -ENOENT;
 	struct sim_grant *g = &d->grants[ref];
-	memory_unref(g->mem);
+	memory_unref(d, g->mem);
 	memset(g, 0, sizeof(*g));
 	d->grants_used--;
 	return 0;

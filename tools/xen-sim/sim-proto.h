@@ -12,9 +12,10 @@
 
 #define SIM_MSG_MAX		8192u	/* whole message, header included */
 #define SIM_MAP_MAX		1024u	/* pages per grant or map request */
-#define SIM_FDS_MAX		64u	/* distinct fds in one map reply */
+#define SIM_FDS_MAX		253u	/* distinct fds in one map reply (SCM_MAX_FD) */
 #define SIM_PORTS_MAX		1024u	/* event channel ports per domain (1..1023) */
 #define SIM_GRANTS_MAX		65536u	/* grant refs per domain */
+#define SIM_MEMORIES_MAX	1024u	/* grant allocations per domain (each holds fds) */
 #define SIM_GREF_FIRST		8u	/* Xen reserves refs 0..7 */
 #define SIM_DOMID_MAX		0x7fefu	/* DOMID_FIRST_RESERVED - 1 */
 

@@ -52,6 +52,7 @@ struct sim_domain {
 	struct sim_grant *grants;	/* indexed by ref */
 	uint32_t n_grants;		/* allocated slots */
 	uint32_t grants_used;
+	uint32_t n_memories;		/* live grant allocations (2 fds each) */
 	struct sim_port ports[1024];	/* SIM_PORTS_MAX, port 0 unused */
 };
 
@@ -62,6 +63,7 @@ struct sim {
 	bool quit;
 	struct xs_tree tree;
 	struct sim_domain *domains;
+	struct sim_domain *dead_domains;	/* freed after the epoll batch */
 	struct xs_conn *xs_conns;
 	struct sim_client *clients;
 	struct sim_io control;
@@ -81,18 +83,21 @@ struct sim_domain *sim_domain_find(struct sim *sim, uint32_t domid);
 /* Toolstack operations, shared by the control protocol and XS_INTRODUCE/XS_RELEASE. */
 int sim_domain_create(struct sim *sim, uint32_t domid, const char *name);
 int sim_domain_destroy(struct sim *sim, uint32_t domid);
+void sim_domain_reap(struct sim *sim);
 
 /* xs-server.c */
 int xs_server_init(struct sim *sim);
 void xs_server_fini(struct sim *sim);
 int xs_server_domain_listen(struct sim *sim, struct sim_domain *d);
 void xs_server_domain_gone(struct sim *sim, struct sim_domain *d);
+void xs_server_reap(struct sim *sim);
 void xs_server_fire_special(struct sim *sim, const char *name);
 
 /* control.c */
 int control_init(struct sim *sim);
 void control_fini(struct sim *sim);
 void control_domain_gone(struct sim *sim, uint32_t domid);
+void control_reap(struct sim *sim);
 
 /* grant.c */
 int grant_add(struct sim *sim, struct sim_domain *d, uint32_t to, int memfd, uint32_t n_pages,

@@ -8,6 +8,10 @@
  * side), and use event channels. Domain 0 may also create and destroy
  * domains (the toolstack's job).
  *
+ * Threading: one thread makes the requests (everything but notify);
+ * xensim_evtchn_notify() may be called from another thread, e.g. a
+ * real-time one, as long as the port is not closed meanwhile.
+ *
  * xenstore is not in this API: the simulator serves the xenstored wire
  * protocol on unix sockets, one per domain, and clients use the real
  * libxenstore (XENSTORED_PATH=xensim_xenstore_path(...)) or xenstore-utils.

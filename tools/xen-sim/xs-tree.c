@@ -158,7 +158,8 @@ struct xs_node *xs_tree_create(struct xs_tree *t, const char *abs_path, uint32_t
 		uint32_t *created)
 {
 	const char *p;
-	struct xs_node *n = walk(t, abs_path, &p);
+	struct xs_node *n = walk(t, abs_path, &p), *first = NULL;
+	int err;
 
 	*created = 0;
 	while (*p != '\0') {
@@ -166,12 +167,12 @@ struct xs_node *xs_tree_create(struct xs_tree *t, const char *abs_path, uint32_t
 		struct xs_node *c;
 
 		if (len >= XS_TREE_NAME_MAX) {
-			errno = EINVAL;
-			return NULL;
+			err = EINVAL;
+			goto fail;
 		}
 		if (t->n_nodes >= t->max_nodes) {
-			errno = ENOSPC;
-			return NULL;
+			err = ENOSPC;
+			goto fail;
 		}
 		c = node_new(p, len);
 		if (c == NULL || child_add(n, c) < 0) {
@@ -179,9 +180,11 @@ struct xs_node *xs_tree_create(struct xs_tree *t, const char *abs_path, uint32_t
 				free(c->name);
 				free(c);
 			}
-			errno = ENOMEM;
-			return NULL;
+			err = ENOMEM;
+			goto fail;
 		}
+		if (first == NULL)
+			first = c;
 		t->n_nodes++;
 		memcpy(c->perms, n->perms, sizeof(c->perms));
 		c->n_perms = n->n_perms;
@@ -189,9 +192,8 @@ struct xs_node *xs_tree_create(struct xs_tree *t, const char *abs_path, uint32_t
 			c->perms[0].domid = creator;
 		c->value = calloc(1, 1);
 		if (c->value == NULL) {
-			xs_tree_remove(t, c);
-			errno = ENOMEM;
-			return NULL;
+			err = ENOMEM;
+			goto fail;
 		}
 		xs_tree_touch(t, c);
 		/* A new child changes the parent's directory listing. */
@@ -199,6 +201,28 @@ struct xs_node *xs_tree_create(struct xs_tree *t, const char *abs_path, uint32_t
 		(*created)++;
 		n = c;
 		p += len;
+		while (*p == '/')
+			p++;
+	}
+	return n;
+fail:
+	/* All or nothing: drop the part of the path made so far. */
+	if (first != NULL)
+		xs_tree_remove(t, first);
+	*created = 0;
+	errno = err;
+	return NULL;
+}
+
+uint32_t xs_tree_missing(struct xs_tree *t, const char *abs_path)
+{
+	const char *p;
+	uint32_t n = 0;
+
+	walk(t, abs_path, &p);
+	while (*p != '\0') {
+		n++;
+		p += strcspn(p, "/");
 		while (*p == '/')
 			p++;
 	}

@@ -55,10 +55,13 @@ struct xs_node *xs_tree_nearest(struct xs_tree *t, const char *abs_path);
 /*
  * Creates abs_path and any missing parents; new nodes inherit their parent's
  * permissions, owned by `creator` unless it is domain 0 (as xenstored does).
- * *created counts the new nodes. Returns the node or NULL with errno.
+ * *created counts the new nodes. Returns the node or NULL with errno, in
+ * which case nothing was created.
  */
 struct xs_node *xs_tree_create(struct xs_tree *t, const char *abs_path, uint32_t creator,
 		uint32_t *created);
+/* How many nodes xs_tree_create(abs_path) would make. */
+uint32_t xs_tree_missing(struct xs_tree *t, const char *abs_path);
 int xs_tree_set_value(struct xs_tree *t, struct xs_node *n, const void *value, uint32_t len);
 void xs_tree_touch(struct xs_tree *t, struct xs_node *n);
 /* Removes n and its subtree (not the root). */

@@ -1,0 +1,82 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Two VMs at once:
+#  - both appear in `pactl list sink-inputs` under their VM names
+#    (application.name of the client and of the stream);
+#  - `pactl set-sink-input-volume` on vm1 changes only vm1's level at the sink;
+#  - WirePlumber restores vm1's volume when its stream comes back.
+. "$(dirname "$0")/common.sh"
+guest_check_built "$XT_BUILD" || fail "guest simulator missing"
+xt_start_stack
+T=$PWS_DIR
+
+step "vm1 (440 Hz) and vm2 (1000 Hz) play at the same time"
+guest_start vm1 --domid 1 --name vm1 --play-tone 440 --rate 48000 --format s16_le --channels 2 --seconds 8 ||
+	fail "vm1 did not start"
+guest_start vm2 --domid 2 --name vm2 --play-tone 1000 --rate 48000 --format s16_le --channels 2 --seconds 20 ||
+	fail "vm2 did not start"
+poll_or_fail 15 "vm1's stream is not running" pws_wait_running 'xen-snd.vm1.*'
+poll_or_fail 15 "vm2's stream is not running" pws_wait_running 'xen-snd.vm2.*'
+N1=$(pws_q prop 'xen-snd.vm1.*' node.name)
+N2=$(pws_q prop 'xen-snd.vm2.*' node.name)
+
+step "pactl shows both under their VM names"
+pws_sink_inputs >"$T/sink-inputs.json" || fail "pactl list sink-inputs failed"
+an pulse names <"$T/sink-inputs.json"
+an pulse names <"$T/sink-inputs.json" | grep -q "$N1 \"vm1\"" || fail "vm1 is not listed with application.name vm1"
+an pulse names <"$T/sink-inputs.json" | grep -q "$N2 \"vm2\"" || fail "vm2 is not listed with application.name vm2"
+# The client (one per VM) carries the name too: that is what pavucontrol shows.
+for vm in vm1 vm2; do
+	cid=$(pws_q prop "xen-snd.$vm.*" client.id) || fail "$vm's node has no client.id"
+	pws_dump | python3 -c '
+import json, sys
+cid, vm = int(sys.argv[1]), sys.argv[2]
+for o in json.load(sys.stdin):
+    if o.get("id") == cid:
+        name = o["info"]["props"].get("application.name")
+        sys.exit(0 if name == vm else f"client {cid} has application.name {name!r}, expected {vm!r}")
+sys.exit(f"client {cid} not found")' "$cid" "$vm" || fail "$vm's client is not named after the VM"
+done
+
+step "set vm1 to 50 %: only vm1 gets quieter"
+pws_record_sink "$T/before.wav" || fail "recorder"
+sleep 1.5
+pws_record_stop
+idx=$(pws_sink_input_index "$N1") || fail "no sink input for $N1"
+check pws_run pactl set-sink-input-volume "$idx" 50%
+pws_record_sink "$T/after.wav" || fail "recorder"
+sleep 1.5
+pws_record_stop
+b1=$(xt_component_db "$T/before.wav" 440 0.3); a1=$(xt_component_db "$T/after.wav" 440 0.3)
+b2=$(xt_component_db "$T/before.wav" 1000 0.3); a2=$(xt_component_db "$T/after.wav" 1000 0.3)
+echo "vm1 440 Hz: $b1 -> $a1 dB; vm2 1000 Hz: $b2 -> $a2 dB"
+xt_near "$b1" "$b2" 1 || fail "vm1 and vm2 do not start at the same level ($b1 / $b2 dB)"
+xt_near "$a1 - $b1" -18.06 1 || fail "vm1 changed by $(python3 -c "print(round($a1 - $b1, 2))") dB, expected -18.06 (50 % = 0.125)"
+xt_near "$a2" "$b2" 0.5 || fail "vm2's level changed ($b2 -> $a2 dB)"
+
+step "vm1's stream comes back: WirePlumber restores 50 %"
+guest_wait vm1 30 || fail "vm1 failed: $(guest_log_tail vm1)"
+poll_or_fail 10 "vm1's node did not go away" pws_wait_no_node 'xen-snd.vm1.*'
+guest_start vm1 --domid 1 --name vm1 --play-tone 440 --rate 48000 --format s16_le --channels 2 --seconds 5 ||
+	fail "vm1 did not restart"
+poll_or_fail 15 "vm1's stream is not back" pws_wait_running 'xen-snd.vm1.*'
+# restore-stream applies the stored volume asynchronously after the node appears.
+restored() {
+	local v
+	for v in $(pws_sink_inputs | an pulse volume "$N1"); do xt_near "$v" 0.5 0.01 || return 1; done
+}
+poll_or_fail 5 "WirePlumber did not restore vm1's volume (now: $(pws_sink_inputs | an pulse volume "$N1"))" restored
+pws_record_sink "$T/restored.wav" || fail "recorder"
+sleep 1.5
+pws_record_stop
+r1=$(xt_component_db "$T/restored.wav" 440 0.3); r2=$(xt_component_db "$T/restored.wav" 1000 0.3)
+echo "restored: vm1 $r1 dB, vm2 $r2 dB"
+xt_near "$r1" "$a1" 1 || fail "vm1's level after restore is $r1 dB, expected $a1"
+xt_near "$r2" "$b2" 0.5 || fail "vm2's level changed ($b2 -> $r2 dB)"
+for v in $(pws_sink_inputs | an pulse volume "$N2"); do
+	xt_near "$v" 1.0 0.01 || fail "vm2's volume changed to $v"
+done
+guest_wait vm1 30 || fail "vm1 failed: $(guest_log_tail vm1)"
+guest_stop vm2
+check_alive
+ok "two VMs"

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+#include "sim-harness.h"
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <xenstore.h>
+
+int harness_failures;
+
+void harness_start(struct sim_harness *h, const char *xen_sim_path)
+{
+	char ready[300];
+	struct stat st;
+
+	snprintf(h->dir, sizeof(h->dir), "/tmp/xensim-test-XXXXXX");
+	REQUIRE(mkdtemp(h->dir) != NULL);
+	snprintf(h->control, sizeof(h->control), "%s/control", h->dir);
+	snprintf(h->xenstored, sizeof(h->xenstored), "%s/xenstored", h->dir);
+	snprintf(ready, sizeof(ready), "%s/ready", h->dir);
+	h->pid = fork();
+	REQUIRE(h->pid >= 0);
+	if (h->pid == 0) {
+		/* The simulator dies with the test, even if the test crashes. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		execl(xen_sim_path, xen_sim_path, "--dir", h->dir, "--foreground", NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 500; i++) {
+		if (stat(ready, &st) == 0)
+			return;
+		if (waitpid(h->pid, NULL, WNOHANG) == h->pid) {
+			fprintf(stderr, "FATAL: %s exited before it was ready\n", xen_sim_path);
+			exit(1);
+		}
+		usleep(10000);
+	}
+	fprintf(stderr, "FATAL: %s not ready after 5 s\n", xen_sim_path);
+	kill(h->pid, SIGKILL);
+	exit(1);
+}
+
+void harness_stop(struct sim_harness *h)
+{
+	int status = 0;
+	char cmd[320];
+
+	kill(h->pid, SIGTERM);
+	waitpid(h->pid, &status, 0);
+	/* A clean SIGTERM exit is part of the contract. */
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", h->dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "warning: could not remove %s\n", h->dir);
+}
+
+const char *harness_xs_path(struct sim_harness *h, unsigned domid)
+{
+	static char buf[320];
+	if (domid == 0)
+		snprintf(buf, sizeof(buf), "%s/xenstored", h->dir);
+	else
+		snprintf(buf, sizeof(buf), "%s/xenstored.d%u", h->dir, domid);
+	return buf;
+}
+
+struct xs_handle *harness_xs_open(struct sim_harness *h, unsigned domid)
+{
+	setenv("XENSTORED_PATH", harness_xs_path(h, domid), 1);
+	struct xs_handle *xs = xs_open(0);
+	unsetenv("XENSTORED_PATH");
+	return xs;
+}
+
+int harness_result(const char *name)
+{
+	if (harness_failures) {
+		fprintf(stderr, "%s: %d check(s) failed\n", name, harness_failures);
+		return 1;
+	}
+	printf("%s: all checks passed\n", name);
+	return 0;
+}
