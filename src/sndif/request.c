@@ -147,7 +147,9 @@ static int check_trigger(enum xsnd_stream_state state, uint8_t type, struct xsnd
 
 	switch (type) {
 	case XENSND_OP_TRIGGER_START:
-		ok = state == XSND_STATE_OPEN;
+		/* From PAUSED too: Linux turns a system suspend into PAUSE and,
+		 * lacking RESUME support, recovers with prepare + START. */
+		ok = state == XSND_STATE_OPEN || state == XSND_STATE_PAUSED;
 		break;
 	case XENSND_OP_TRIGGER_STOP:
 		ok = state != XSND_STATE_CLOSED;

@@ -327,7 +327,7 @@ static void test_trigger(void)
 		[XSND_STATE_CLOSED] = { -EINVAL, -EINVAL, -EINVAL, -EINVAL },
 		[XSND_STATE_OPEN] = { 0, -EINVAL, 0, -EINVAL },
 		[XSND_STATE_RUNNING] = { -EINVAL, 0, 0, -EINVAL },
-		[XSND_STATE_PAUSED] = { -EINVAL, -EINVAL, 0, 0 },
+		[XSND_STATE_PAUSED] = { 0, -EINVAL, 0, 0 },	/* START after suspend */
 	};
 	static const enum xsnd_stream_state next[4] = {
 		[XENSND_OP_TRIGGER_START] = XSND_STATE_RUNNING,

@@ -94,14 +94,20 @@ static void op_map(struct sim *sim, struct sim_client *c, struct msg *m)
 	uint32_t out[1 + 2 * SIM_MAP_MAX];
 	uint32_t n_fds = 0;
 
-	if (m->hdr.len < 12)
-		return send_status(sim, c, -EINVAL);
+	if (m->hdr.len < 12) {
+		send_status(sim, c, -EINVAL);
+		return;
+	}
 	uint32_t domid = u32_at(m, 0), count = u32_at(m, 1);
 	bool writable = u32_at(m, 2) != 0;
-	if (count == 0 || count > SIM_MAP_MAX || m->hdr.len != 12 + 4 * (size_t)count)
-		return send_status(sim, c, -EINVAL);
-	if ((d = sim_domain_find(sim, domid)) == NULL)
-		return send_status(sim, c, -ESRCH);
+	if (count == 0 || count > SIM_MAP_MAX || m->hdr.len != 12 + 4 * (size_t)count) {
+		send_status(sim, c, -EINVAL);
+		return;
+	}
+	if ((d = sim_domain_find(sim, domid)) == NULL) {
+		send_status(sim, c, -ESRCH);
+		return;
+	}
 	for (uint32_t i = 0; i < count; i++) {
 		struct sim_memory *mem;
 		uint32_t page, k;
@@ -109,13 +115,16 @@ static void op_map(struct sim *sim, struct sim_client *c, struct msg *m)
 		if (r < 0) {
 			sim_log(sim, 2, "control: dom%u cannot map ref %u of dom%u: %s", c->domid,
 					u32_at(m, 3 + i), domid, strerror(-r));
-			return send_status(sim, c, r);
+			send_status(sim, c, r);
+			return;
 		}
 		for (k = 0; k < n_fds && mems[k] != mem; k++)
 			;
 		if (k == n_fds) {
-			if (n_fds == SIM_FDS_MAX)
-				return send_status(sim, c, -E2BIG);
+			if (n_fds == SIM_FDS_MAX) {
+				send_status(sim, c, -E2BIG);
+				return;
+			}
 			mems[n_fds] = mem;
 			fds[n_fds++] = writable ? mem->fd_rw : mem->fd_ro;
 		}
@@ -131,75 +140,114 @@ static void handle(struct sim *sim, struct sim_client *c, struct msg *m)
 	struct sim_domain *self = c->hello ? sim_domain_find(sim, c->domid) : NULL;
 	int r, fds[2];
 
-	if (!c->hello && m->hdr.op != SIM_OP_HELLO)
-		return send_status(sim, c, -EPERM);
-	if (c->hello && self == NULL)
-		return client_kill(sim, c, "domain is gone");
+	if (!c->hello && m->hdr.op != SIM_OP_HELLO) {
+		send_status(sim, c, -EPERM);
+		return;
+	}
+	if (c->hello && self == NULL) {
+		client_kill(sim, c, "domain is gone");
+		return;
+	}
 
 	switch (m->hdr.op) {
 	case SIM_OP_HELLO:
-		if (c->hello || m->hdr.len != 4)
-			return send_status(sim, c, -EINVAL);
+		if (c->hello || m->hdr.len != 4) {
+			send_status(sim, c, -EINVAL);
+			return;
+		}
 		c->domid = u32_at(m, 0);
-		if (sim_domain_find(sim, c->domid) == NULL)
-			return send_status(sim, c, -ESRCH);
+		if (sim_domain_find(sim, c->domid) == NULL) {
+			send_status(sim, c, -ESRCH);
+			return;
+		}
 		c->hello = true;
 		sim_log(sim, 3, "control: client for dom%u", c->domid);
-		return send_status(sim, c, 0);
+		send_status(sim, c, 0);
+		return;
 	case SIM_OP_DOMAIN_CREATE: {
 		char name[64];
-		if (c->domid != 0)
-			return send_status(sim, c, -EPERM);
-		if (m->hdr.len < 5 || m->hdr.len > 4 + sizeof(name) || m->body[m->hdr.len - 1] != '\0')
-			return send_status(sim, c, -EINVAL);
+		if (c->domid != 0) {
+			send_status(sim, c, -EPERM);
+			return;
+		}
+		if (m->hdr.len < 5 || m->hdr.len > 4 + sizeof(name) || m->body[m->hdr.len - 1] != '\0') {
+			send_status(sim, c, -EINVAL);
+			return;
+		}
 		memcpy(name, m->body + 4, m->hdr.len - 4);
-		return send_status(sim, c, sim_domain_create(sim, u32_at(m, 0), name));
+		send_status(sim, c, sim_domain_create(sim, u32_at(m, 0), name));
+		return;
 	}
 	case SIM_OP_DOMAIN_DESTROY:
-		if (c->domid != 0)
-			return send_status(sim, c, -EPERM);
-		if (m->hdr.len != 4)
-			return send_status(sim, c, -EINVAL);
-		return send_status(sim, c, u32_at(m, 0) == 0 ? -EINVAL :
+		if (c->domid != 0) {
+			send_status(sim, c, -EPERM);
+			return;
+		}
+		if (m->hdr.len != 4) {
+			send_status(sim, c, -EINVAL);
+			return;
+		}
+		send_status(sim, c, u32_at(m, 0) == 0 ? -EINVAL :
 				sim_domain_destroy(sim, u32_at(m, 0)));
+		return;
 	case SIM_OP_GRANT: {
 		uint32_t refs[SIM_MAP_MAX];
-		if (m->hdr.len != 12 || m->fd < 0)
-			return send_status(sim, c, -EINVAL);
+		if (m->hdr.len != 12 || m->fd < 0) {
+			send_status(sim, c, -EINVAL);
+			return;
+		}
 		uint32_t to = u32_at(m, 0), n = u32_at(m, 1);
-		if (sim_domain_find(sim, to) == NULL)
-			return send_status(sim, c, -ESRCH);
+		if (sim_domain_find(sim, to) == NULL) {
+			send_status(sim, c, -ESRCH);
+			return;
+		}
 		r = grant_add(sim, self, to, m->fd, n, u32_at(m, 2) != 0, refs);
-		if (r < 0)
-			return send_status(sim, c, r);
-		return send_reply(sim, c, 0, refs, n * 4u, NULL, 0);
+		if (r < 0) {
+			send_status(sim, c, r);
+			return;
+		}
+		send_reply(sim, c, 0, refs, n * 4u, NULL, 0);
+		return;
 	}
 	case SIM_OP_GRANT_END:
-		if (m->hdr.len != 4)
-			return send_status(sim, c, -EINVAL);
-		return send_status(sim, c, grant_end(self, u32_at(m, 0)));
+		if (m->hdr.len != 4) {
+			send_status(sim, c, -EINVAL);
+			return;
+		}
+		send_status(sim, c, grant_end(self, u32_at(m, 0)));
+		return;
 	case SIM_OP_MAP:
-		return op_map(sim, c, m);
+		op_map(sim, c, m);
+		return;
 	case SIM_OP_EVTCHN_ALLOC:
 	case SIM_OP_EVTCHN_BIND: {
 		uint32_t port;
-		if (m->hdr.len != (m->hdr.op == SIM_OP_EVTCHN_ALLOC ? 4u : 8u))
-			return send_status(sim, c, -EINVAL);
+		if (m->hdr.len != (m->hdr.op == SIM_OP_EVTCHN_ALLOC ? 4u : 8u)) {
+			send_status(sim, c, -EINVAL);
+			return;
+		}
 		if (m->hdr.op == SIM_OP_EVTCHN_ALLOC)
 			r = evtchn_alloc(sim, self, c, u32_at(m, 0), &fds[0], &fds[1]);
 		else
 			r = evtchn_bind(sim, self, c, u32_at(m, 0), u32_at(m, 1), &fds[0], &fds[1]);
-		if (r < 0)
-			return send_status(sim, c, r);
+		if (r < 0) {
+			send_status(sim, c, r);
+			return;
+		}
 		port = (uint32_t)r;
-		return send_reply(sim, c, 0, &port, 4, fds, 2);
+		send_reply(sim, c, 0, &port, 4, fds, 2);
+		return;
 	}
 	case SIM_OP_EVTCHN_CLOSE:
-		if (m->hdr.len != 4)
-			return send_status(sim, c, -EINVAL);
-		return send_status(sim, c, evtchn_close(sim, self, u32_at(m, 0), c));
+		if (m->hdr.len != 4) {
+			send_status(sim, c, -EINVAL);
+			return;
+		}
+		send_status(sim, c, evtchn_close(sim, self, u32_at(m, 0), c));
+		return;
 	default:
-		return send_status(sim, c, -ENOSYS);
+		send_status(sim, c, -ENOSYS);
+		return;
 	}
 }
 
@@ -216,8 +264,10 @@ static void client_on_event(struct sim *sim, struct sim_io *io, uint32_t events)
 		.msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
 	ssize_t n;
 
-	if (m == NULL)
-		return client_kill(sim, c, "out of memory");
+	if (m == NULL) {
+		client_kill(sim, c, "out of memory");
+		return;
+	}
 	m->fd = -1;
 	n = recvmsg(c->io.fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 	if (n <= 0) {

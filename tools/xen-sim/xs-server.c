@@ -459,11 +459,15 @@ static void do_read(struct req *r)
 	struct xs_node *n;
 	int e;
 
-	if (req_path(r, path, sizeof(path)) < 0)
-		return reply_err(r, EINVAL);
+	if (req_path(r, path, sizeof(path)) < 0) {
+		reply_err(r, EINVAL);
+		return;
+	}
 	tx_note(r, path, ACC_READ);
-	if ((n = get_node(r, path, XS_PERM_READ, &e)) == NULL)
-		return reply_err(r, e);
+	if ((n = get_node(r, path, XS_PERM_READ, &e)) == NULL) {
+		reply_err(r, e);
+		return;
+	}
 	reply(r, n->value, n->value_len);
 }
 
@@ -487,13 +491,19 @@ static void do_directory(struct req *r)
 	struct xs_node *n;
 	int e, len;
 
-	if (req_path(r, path, sizeof(path)) < 0)
-		return reply_err(r, EINVAL);
+	if (req_path(r, path, sizeof(path)) < 0) {
+		reply_err(r, EINVAL);
+		return;
+	}
 	tx_note(r, path, ACC_READ);
-	if ((n = get_node(r, path, XS_PERM_READ, &e)) == NULL)
-		return reply_err(r, e);
-	if ((len = children_blob(n, buf, sizeof(buf))) < 0)
-		return reply_err(r, E2BIG);
+	if ((n = get_node(r, path, XS_PERM_READ, &e)) == NULL) {
+		reply_err(r, e);
+		return;
+	}
+	if ((len = children_blob(n, buf, sizeof(buf))) < 0) {
+		reply_err(r, E2BIG);
+		return;
+	}
 	reply(r, buf, (size_t)len);
 }
 
@@ -505,15 +515,21 @@ static void do_directory_part(struct req *r)
 	int e;
 
 	if (split(r->body, r->len, s, 2) != 2 ||
-	    canonicalize(r->conn->domid, s[0], path, sizeof(path)) < 0)
-		return reply_err(r, EINVAL);
+	    canonicalize(r->conn->domid, s[0], path, sizeof(path)) < 0) {
+		reply_err(r, EINVAL);
+		return;
+	}
 	errno = 0;
 	unsigned long off = strtoul(s[1], &end, 10);
-	if (errno || *end || end == s[1])
-		return reply_err(r, EINVAL);
+	if (errno || *end || end == s[1]) {
+		reply_err(r, EINVAL);
+		return;
+	}
 	tx_note(r, path, ACC_READ);
-	if ((n = get_node(r, path, XS_PERM_READ, &e)) == NULL)
-		return reply_err(r, e);
+	if ((n = get_node(r, path, XS_PERM_READ, &e)) == NULL) {
+		reply_err(r, e);
+		return;
+	}
 
 	/* "<generation>\0" then whole names from byte offset `off` of the full
 	 * listing, and one more "\0" once the listing is complete. */
@@ -530,8 +546,10 @@ static void do_directory_part(struct req *r)
 		}
 		at += l;
 	}
-	if (off > at)
-		return reply_err(r, EINVAL);
+	if (off > at) {
+		reply_err(r, EINVAL);
+		return;
+	}
 	if (i == n->n_children)
 		buf[pos++] = '\0';
 	reply(r, buf, pos);
@@ -545,11 +563,15 @@ static void do_get_perms(struct req *r)
 	size_t pos = 0;
 	int e;
 
-	if (req_path(r, path, sizeof(path)) < 0)
-		return reply_err(r, EINVAL);
+	if (req_path(r, path, sizeof(path)) < 0) {
+		reply_err(r, EINVAL);
+		return;
+	}
 	tx_note(r, path, ACC_READ);
-	if ((n = get_node(r, path, XS_PERM_READ, &e)) == NULL)
-		return reply_err(r, e);
+	if ((n = get_node(r, path, XS_PERM_READ, &e)) == NULL) {
+		reply_err(r, e);
+		return;
+	}
 	for (uint32_t i = 0; i < n->n_perms; i++)
 		pos += (size_t)snprintf(buf + pos, sizeof(buf) - pos, "%c%u",
 				"nrwb"[n->perms[i].perm & XS_PERM_BOTH], n->perms[i].domid) + 1;
@@ -604,16 +626,24 @@ static void do_write(struct req *r)
 	bool created;
 	int e;
 
-	if (plen >= r->len || canonicalize(r->conn->domid, r->body, path, sizeof(path)) < 0)
-		return reply_err(r, EINVAL);
+	if (plen >= r->len || canonicalize(r->conn->domid, r->body, path, sizeof(path)) < 0) {
+		reply_err(r, EINVAL);
+		return;
+	}
 	uint32_t vlen = r->len - (uint32_t)plen - 1;
-	if (r->conn->domid != 0 && vlen > XS_DOMAIN_VALUE_MAX)
-		return reply_err(r, ENOSPC);
+	if (r->conn->domid != 0 && vlen > XS_DOMAIN_VALUE_MAX) {
+		reply_err(r, ENOSPC);
+		return;
+	}
 	tx_note(r, path, ACC_READ);
-	if ((n = node_for_write(r, path, &created, &e)) == NULL)
-		return reply_err(r, e);
-	if (xs_tree_set_value(r->tree, n, r->body + plen + 1, vlen) < 0)
-		return reply_err(r, ENOMEM);
+	if ((n = node_for_write(r, path, &created, &e)) == NULL) {
+		reply_err(r, e);
+		return;
+	}
+	if (xs_tree_set_value(r->tree, n, r->body + plen + 1, vlen) < 0) {
+		reply_err(r, ENOMEM);
+		return;
+	}
 	changed(r, path, n, ACC_WRITE);
 	reply_ok(r);
 }
@@ -625,11 +655,15 @@ static void do_mkdir(struct req *r)
 	bool created;
 	int e;
 
-	if (req_path(r, path, sizeof(path)) < 0)
-		return reply_err(r, EINVAL);
+	if (req_path(r, path, sizeof(path)) < 0) {
+		reply_err(r, EINVAL);
+		return;
+	}
 	tx_note(r, path, ACC_READ);
-	if ((n = node_for_write(r, path, &created, &e)) == NULL)
-		return reply_err(r, e);
+	if ((n = node_for_write(r, path, &created, &e)) == NULL) {
+		reply_err(r, e);
+		return;
+	}
 	if (created)
 		changed(r, path, n, ACC_WRITE);
 	reply_ok(r);
@@ -640,8 +674,10 @@ static void do_rm(struct req *r)
 	char path[XENSTORE_ABS_PATH_MAX + 64];
 	struct xs_node *n;
 
-	if (req_path(r, path, sizeof(path)) < 0)
-		return reply_err(r, EINVAL);
+	if (req_path(r, path, sizeof(path)) < 0) {
+		reply_err(r, EINVAL);
+		return;
+	}
 	tx_note(r, path, ACC_READ);
 	n = xs_tree_lookup(r->tree, path);
 	if (n == NULL) {
@@ -649,16 +685,23 @@ static void do_rm(struct req *r)
 		char *slash = strrchr(path, '/');
 		if (slash != NULL && slash != path) {
 			*slash = '\0';
-			if (xs_tree_lookup(r->tree, path) != NULL)
-				return reply_ok(r);
+			if (xs_tree_lookup(r->tree, path) != NULL) {
+				reply_ok(r);
+				return;
+			}
 			*slash = '/';
 		}
-		return reply_err(r, absent_errno(r, path));
+		reply_err(r, absent_errno(r, path));
+		return;
 	}
-	if (n->parent == NULL)
-		return reply_err(r, EINVAL);
-	if (!(xs_node_perm(n, r->conn->domid) & XS_PERM_WRITE))
-		return reply_err(r, EACCES);
+	if (n->parent == NULL) {
+		reply_err(r, EINVAL);
+		return;
+	}
+	if (!(xs_node_perm(n, r->conn->domid) & XS_PERM_WRITE)) {
+		reply_err(r, EACCES);
+		return;
+	}
 	if (r->tx == NULL)
 		fire(r->sim, path, n, true);	/* while the node's permissions still exist */
 	else
@@ -676,29 +719,43 @@ static void do_set_perms(struct req *r)
 	int ns, e;
 
 	ns = split(r->body, r->len, s, XS_TREE_PERMS_MAX + 2);
-	if (ns < 2 || canonicalize(r->conn->domid, s[0], path, sizeof(path)) < 0)
-		return reply_err(r, EINVAL);
-	if (ns > (int)XS_TREE_PERMS_MAX + 1)
-		return reply_err(r, E2BIG);
+	if (ns < 2 || canonicalize(r->conn->domid, s[0], path, sizeof(path)) < 0) {
+		reply_err(r, EINVAL);
+		return;
+	}
+	if (ns > (int)XS_TREE_PERMS_MAX + 1) {
+		reply_err(r, E2BIG);
+		return;
+	}
 	for (int i = 1; i < ns; i++) {
 		const char *p = strchr("nrwb", s[i][0]);
 		char *end;
-		if (s[i][0] == '\0' || p == NULL)
-			return reply_err(r, EINVAL);
+		if (s[i][0] == '\0' || p == NULL) {
+			reply_err(r, EINVAL);
+			return;
+		}
 		errno = 0;
 		unsigned long d = strtoul(s[i] + 1, &end, 10);
-		if (errno || *end || end == s[i] + 1 || d > 0xffff)
-			return reply_err(r, EINVAL);
+		if (errno || *end || end == s[i] + 1 || d > 0xffff) {
+			reply_err(r, EINVAL);
+			return;
+		}
 		perms[i - 1] = (struct xs_perm){ (uint32_t)d, (uint32_t)(p - "nrwb") };
 	}
 	tx_note(r, path, ACC_READ);
-	if ((n = get_node(r, path, XS_PERM_WRITE, &e)) == NULL)
-		return reply_err(r, e);
-	if (!(xs_node_perm(n, r->conn->domid) & XS_PERM_OWNER))
-		return reply_err(r, EACCES);
+	if ((n = get_node(r, path, XS_PERM_WRITE, &e)) == NULL) {
+		reply_err(r, e);
+		return;
+	}
+	if (!(xs_node_perm(n, r->conn->domid) & XS_PERM_OWNER)) {
+		reply_err(r, EACCES);
+		return;
+	}
 	/* Unprivileged domains may not give their nodes away. */
-	if (r->conn->domid != 0 && perms[0].domid != n->perms[0].domid)
-		return reply_err(r, EPERM);
+	if (r->conn->domid != 0 && perms[0].domid != n->perms[0].domid) {
+		reply_err(r, EPERM);
+		return;
+	}
 	memcpy(n->perms, perms, sizeof(perms[0]) * (size_t)(ns - 1));
 	n->n_perms = (uint32_t)(ns - 1);
 	xs_tree_touch(r->tree, n);
@@ -712,36 +769,49 @@ static void do_watch(struct req *r, bool add)
 	char *s[2];
 	struct xs_watch *w, **pw;
 
-	if (split(r->body, r->len, s, 2) != 2)
-		return reply_err(r, EINVAL);
+	if (split(r->body, r->len, s, 2) != 2) {
+		reply_err(r, EINVAL);
+		return;
+	}
 	if (s[0][0] == '@') {
-		if (strlen(s[0]) >= sizeof(path))
-			return reply_err(r, EINVAL);
+		if (strlen(s[0]) >= sizeof(path)) {
+			reply_err(r, EINVAL);
+			return;
+		}
 		strcpy(path, s[0]);
 	} else if (canonicalize(r->conn->domid, s[0], path, sizeof(path)) < 0) {
-		return reply_err(r, EINVAL);
+		reply_err(r, EINVAL);
+		return;
 	}
 	for (pw = &r->conn->watches; *pw; pw = &(*pw)->next)
 		if (strcmp((*pw)->path, path) == 0 && strcmp((*pw)->token, s[1]) == 0)
 			break;
 	if (!add) {
-		if (*pw == NULL)
-			return reply_err(r, ENOENT);
+		if (*pw == NULL) {
+			reply_err(r, ENOENT);
+			return;
+		}
 		w = *pw;
 		*pw = w->next;
 		r->conn->n_watches--;
 		watch_free(w);
-		return reply_ok(r);
+		reply_ok(r);
+		return;
 	}
-	if (*pw != NULL)
-		return reply_err(r, EEXIST);
-	if (r->conn->n_watches >= XS_WATCHES_MAX)
-		return reply_err(r, E2BIG);
+	if (*pw != NULL) {
+		reply_err(r, EEXIST);
+		return;
+	}
+	if (r->conn->n_watches >= XS_WATCHES_MAX) {
+		reply_err(r, E2BIG);
+		return;
+	}
 	w = calloc(1, sizeof(*w));
 	if (w == NULL || (w->path = strdup(path)) == NULL || (w->token = strdup(s[1])) == NULL) {
 		if (w)
 			watch_free(w);
-		return reply_err(r, ENOMEM);
+		reply_err(r, ENOMEM);
+		return;
 	}
 	w->relative = s[0][0] != '/' && s[0][0] != '@';
 	w->next = r->conn->watches;
@@ -758,17 +828,22 @@ static void do_tx_start(struct req *r)
 	struct xs_tx *t;
 	char buf[16];
 
-	if (r->hdr.tx_id != 0)
-		return reply_err(r, EBUSY);
+	if (r->hdr.tx_id != 0) {
+		reply_err(r, EBUSY);
+		return;
+	}
 	uint32_t total = 0;
 	for (struct xs_conn *o = r->sim->xs_conns; o; o = o->next)
 		total += o->n_txs;
-	if (c->n_txs >= XS_TX_MAX || total >= XS_TX_TOTAL_MAX)
-		return reply_err(r, ENOSPC);
+	if (c->n_txs >= XS_TX_MAX || total >= XS_TX_TOTAL_MAX) {
+		reply_err(r, ENOSPC);
+		return;
+	}
 	t = calloc(1, sizeof(*t));
 	if (t == NULL || xs_tree_clone(&t->tree, &r->sim->tree) < 0) {
 		free(t);
-		return reply_err(r, ENOMEM);
+		reply_err(r, ENOMEM);
+		return;
 	}
 	t->start_gen = r->sim->tree.gen;
 	do {
@@ -786,28 +861,37 @@ static void do_tx_end(struct req *r)
 	char *s[1];
 	struct xs_tx *t = r->tx;
 
-	if (t == NULL)
-		return reply_err(r, ENOENT);
-	if (split(r->body, r->len, s, 1) != 1 || (strcmp(s[0], "T") && strcmp(s[0], "F")))
-		return reply_err(r, EINVAL);
+	if (t == NULL) {
+		reply_err(r, ENOENT);
+		return;
+	}
+	if (split(r->body, r->len, s, 1) != 1 || (strcmp(s[0], "T") && strcmp(s[0], "F"))) {
+		reply_err(r, EINVAL);
+		return;
+	}
 	if (s[0][0] == 'F') {
 		tx_remove(r->conn, t);
-		return reply_ok(r);
+		reply_ok(r);
+		return;
 	}
 	if (t->overflow) {
 		tx_remove(r->conn, t);
-		return reply_err(r, E2BIG);
+		reply_err(r, E2BIG);
+		return;
 	}
 	if (tx_conflicts(r->sim, t)) {
 		tx_remove(r->conn, t);
-		return reply_err(r, EAGAIN);
+		reply_err(r, EAGAIN);
+		return;
 	}
 	int e = tx_apply(r->sim, t);
 	if (e == 0)
 		tx_fire(r->sim, t);
 	tx_remove(r->conn, t);
-	if (e < 0)
-		return reply_err(r, -e);
+	if (e < 0) {
+		reply_err(r, -e);
+		return;
+	}
 	reply_ok(r);
 }
 
@@ -828,33 +912,49 @@ static void do_domain(struct req *r)
 	uint32_t domid;
 	int n = split(r->body, r->len, s, 3);
 
-	if (n < 1 || parse_domid(s[0], &domid) < 0)
-		return reply_err(r, EINVAL);
+	if (n < 1 || parse_domid(s[0], &domid) < 0) {
+		reply_err(r, EINVAL);
+		return;
+	}
 	switch (r->hdr.type) {
 	case XS_GET_DOMAIN_PATH:
 		snprintf(buf, sizeof(buf), "/local/domain/%u", domid);
-		return reply_str(r, buf);
+		reply_str(r, buf);
+		return;
 	case XS_IS_DOMAIN_INTRODUCED:
-		return reply_str(r, sim_domain_find(r->sim, domid) ? "T" : "F");
+		reply_str(r, sim_domain_find(r->sim, domid) ? "T" : "F");
+		return;
 	case XS_INTRODUCE:
-		if (r->conn->domid != 0)
-			return reply_err(r, EACCES);
-		if (n < 3)
-			return reply_err(r, EINVAL);
+		if (r->conn->domid != 0) {
+			reply_err(r, EACCES);
+			return;
+		}
+		if (n < 3) {
+			reply_err(r, EINVAL);
+			return;
+		}
 		if (sim_domain_find(r->sim, domid) == NULL) {
 			int e = sim_domain_create(r->sim, domid, "");
-			if (e < 0)
-				return reply_err(r, -e);
+			if (e < 0) {
+				reply_err(r, -e);
+				return;
+			}
 		}
-		return reply_ok(r);
+		reply_ok(r);
+		return;
 	case XS_RELEASE: {
-		if (r->conn->domid != 0)
-			return reply_err(r, EACCES);
+		if (r->conn->domid != 0) {
+			reply_err(r, EACCES);
+			return;
+		}
 		/* Closes the released domain's connections; this one is dom0's. */
 		int e = domid == 0 ? -EINVAL : sim_domain_destroy(r->sim, domid);
-		if (e < 0)
-			return reply_err(r, -e);
-		return reply_ok(r);
+		if (e < 0) {
+			reply_err(r, -e);
+			return;
+		}
+		reply_ok(r);
+		return;
 	}
 	}
 }
@@ -888,8 +988,10 @@ static void handle(struct sim *sim, struct xs_conn *c)
 		if (r.hdr.tx_id != 0) {
 			for (r.tx = c->txs; r.tx && r.tx->id != r.hdr.tx_id; r.tx = r.tx->next)
 				;
-			if (r.tx == NULL)
-				return reply_err(&r, ENOENT);
+			if (r.tx == NULL) {
+				reply_err(&r, ENOENT);
+				return;
+			}
 			r.tree = &r.tx->tree;
 		}
 		break;
@@ -898,30 +1000,58 @@ static void handle(struct sim *sim, struct xs_conn *c)
 			r.hdr.tx_id, r.len);
 
 	switch (r.hdr.type) {
-	case XS_READ: return do_read(&r);
-	case XS_WRITE: return do_write(&r);
-	case XS_MKDIR: return do_mkdir(&r);
-	case XS_RM: return do_rm(&r);
-	case XS_DIRECTORY: return do_directory(&r);
-	case XS_DIRECTORY_PART: return do_directory_part(&r);
-	case XS_GET_PERMS: return do_get_perms(&r);
-	case XS_SET_PERMS: return do_set_perms(&r);
-	case XS_WATCH: return do_watch(&r, true);
-	case XS_UNWATCH: return do_watch(&r, false);
-	case XS_TRANSACTION_START: return do_tx_start(&r);
-	case XS_TRANSACTION_END: return do_tx_end(&r);
+	case XS_READ:
+		do_read(&r);
+		return;
+	case XS_WRITE:
+		do_write(&r);
+		return;
+	case XS_MKDIR:
+		do_mkdir(&r);
+		return;
+	case XS_RM:
+		do_rm(&r);
+		return;
+	case XS_DIRECTORY:
+		do_directory(&r);
+		return;
+	case XS_DIRECTORY_PART:
+		do_directory_part(&r);
+		return;
+	case XS_GET_PERMS:
+		do_get_perms(&r);
+		return;
+	case XS_SET_PERMS:
+		do_set_perms(&r);
+		return;
+	case XS_WATCH:
+		do_watch(&r, true);
+		return;
+	case XS_UNWATCH:
+		do_watch(&r, false);
+		return;
+	case XS_TRANSACTION_START:
+		do_tx_start(&r);
+		return;
+	case XS_TRANSACTION_END:
+		do_tx_end(&r);
+		return;
 	case XS_GET_DOMAIN_PATH: case XS_IS_DOMAIN_INTRODUCED:
 	case XS_INTRODUCE: case XS_RELEASE:
-		return do_domain(&r);
+		do_domain(&r);
+		return;
 	case XS_RESET_WATCHES:
 		reset_watches(c);
-		return reply_ok(&r);
+		reply_ok(&r);
+		return;
 	case XS_CONTROL: case XS_RESUME: case XS_SET_TARGET:
-		return reply_err(&r, ENOSYS);
+		reply_err(&r, ENOSYS);
+		return;
 	default:
 		sim_log(sim, 2, "xenstore: dom%u sent unknown message type %u", c->domid,
 				r.hdr.type);
-		return reply_err(&r, EINVAL);
+		reply_err(&r, EINVAL);
+		return;
 	}
 }
 
@@ -938,14 +1068,18 @@ static void conn_on_event(struct sim *sim, struct sim_io *io, uint32_t events)
 		if (c->in_len >= want) {
 			struct xsd_sockmsg hdr;
 			memcpy(&hdr, c->in, sizeof(hdr));
-			if (hdr.len > XENSTORE_PAYLOAD_MAX)
-				return conn_kill(sim, c, "message too long");
+			if (hdr.len > XENSTORE_PAYLOAD_MAX) {
+				conn_kill(sim, c, "message too long");
+				return;
+			}
 			want += hdr.len;
 		}
 		if (c->in_len < want) {
 			ssize_t n = recv(c->io.fd, c->in + c->in_len, want - c->in_len, MSG_DONTWAIT);
-			if (n == 0)
-				return conn_kill(sim, c, NULL);
+			if (n == 0) {
+				conn_kill(sim, c, NULL);
+				return;
+			}
 			if (n < 0) {
 				if (errno != EAGAIN && errno != EINTR)
 					conn_kill(sim, c, NULL);
