@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <spa/utils/result.h>
 #include <xenstore.h>
 
 #include "xen-snd.h"
@@ -40,15 +41,46 @@ static int read_state(struct impl *impl, const char *dir, const char *key)
 	return (int)v;
 }
 
+/* Writes <be_path>/<key> only while the device exists: a write racing with
+ * the toolstack's removal would otherwise recreate a stale node. */
+static int write_backend_key(struct xsnd_card *card, const char *key, const char *val)
+{
+	struct xs_handle *xs = card->impl->xen->xs;
+	char path[160], fe[96];
+	int tries;
+
+	for (tries = 0; tries < 8; tries++) {
+		xs_transaction_t t = xs_transaction_start(xs);
+		if (t == XBT_NULL)
+			return -errno;
+		snprintf(path, sizeof(path), "%s/frontend", card->be_path);
+		if (xsnd_xs_read_t(xs, t, path, fe, sizeof(fe)) < 0) {
+			xs_transaction_end(xs, t, true);
+			return -ENOENT;
+		}
+		snprintf(path, sizeof(path), "%s/%s", card->be_path, key);
+		if (!xs_write(xs, t, path, val, (unsigned int)strlen(val))) {
+			int res = -errno;
+			xs_transaction_end(xs, t, true);
+			return res;
+		}
+		if (xs_transaction_end(xs, t, false))
+			return 0;
+		if (errno != EAGAIN)
+			return -errno;
+	}
+	return -EAGAIN;
+}
+
 static void write_state(struct xsnd_card *card, int state)
 {
-	char path[160], val[4];
-	int len = snprintf(val, sizeof(val), "%d", state);
+	char val[4];
+	int res;
 
-	snprintf(path, sizeof(path), "%s/state", card->be_path);
-	if (!xs_write(card->impl->xen->xs, XBT_NULL, path, val, (unsigned int)len))
-		pw_log_warn("domain %u vsnd %u: cannot write state %d: %m",
-				card->domid, card->devid, state);
+	snprintf(val, sizeof(val), "%d", state);
+	if ((res = write_backend_key(card, "state", val)) < 0)
+		pw_log_warn("domain %u vsnd %u: cannot write state %d: %s",
+				card->domid, card->devid, state, spa_strerror(res));
 	else
 		pw_log_debug("domain %u vsnd %u: backend state %s",
 				card->domid, card->devid, xsnd_xenbus_state_name(state));
@@ -135,6 +167,8 @@ static struct xsnd_card *card_new(struct impl *impl, uint32_t domid, uint32_t de
 		return NULL;
 	}
 	spa_list_append(&impl->cards, &card->link);
+	/* offered before InitWait, so the frontend can ask before Initialised */
+	write_backend_key(card, XSND_FIELD_FEATURE_DELAY, "1");
 	pw_log_info("domain %u (%s) vsnd %u: new device", domid, card->vm->name, devid);
 	return card;
 }

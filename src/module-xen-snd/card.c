@@ -5,6 +5,7 @@
  * Either all of it succeeds or nothing stays mapped.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <spa/utils/result.h>
@@ -61,6 +62,16 @@ bind_error:
 	return res;
 }
 
+/* The delay extension (docs/protocol-delay.md): on only if the frontend
+ * wrote exactly "1". */
+static bool read_delay_request(struct xsnd_card *card)
+{
+	char path[160], val[8];
+
+	snprintf(path, sizeof(path), "%s/%s", card->fe_path, XSND_FIELD_REQUEST_DELAY);
+	return xsnd_xs_read(card->impl->xen->xs, path, val, sizeof(val)) == 1 && val[0] == '1';
+}
+
 int xsnd_card_connect(struct xsnd_card *card)
 {
 	struct impl *impl = card->impl;
@@ -89,10 +100,11 @@ int xsnd_card_connect(struct xsnd_card *card)
 				goto error;
 		}
 	}
+	card->delay_ext = read_delay_request(card);
 	card->connected = true;
-	pw_log_info("domain %u (%s) vsnd %u: connected, %u PCM devices, %u streams",
+	pw_log_info("domain %u (%s) vsnd %u: connected, %u PCM devices, %u streams%s",
 			card->domid, card->vm->name, card->devid, card->cfg->n_pcms,
-			card->cfg->n_streams);
+			card->cfg->n_streams, card->delay_ext ? ", delay reports" : "");
 	return 0;
 
 error:

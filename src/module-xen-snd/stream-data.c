@@ -4,15 +4,40 @@
  *
  * Playback converts straight from the guest's mapped buffer into the
  * graph's buffer; capture converts from the graph's buffer straight into the
- * guest's. Either way the stream position (bytes since OPEN) advances by
- * what was really moved, never past what the guest wrote, and goes to the
- * guest as a CUR_POS event every cycle in which it changed.
+ * guest's. The position (bytes since OPEN) advances by what was really
+ * moved, never past what the guest wrote, and goes to the guest as CUR_POS
+ * every cycle in which it changed (src/sndif/position.c decides).
+ *
+ * The host path's delay reaches the guest either as a playback position
+ * that lags by it (any guest: snd_pcm_delay() then includes it), or, when
+ * the frontend negotiated the delay extension, as an explicit delay with a
+ * timestamp in the event (docs/protocol-delay.md).
  *
  * Nothing here blocks, allocates, logs or touches xenstore or grant maps.
  */
 #include <string.h>
+#include <time.h>
 
 #include "xen-snd.h"
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);	/* vDSO: no system call */
+	return SPA_TIMESPEC_TO_NSEC(&ts);
+}
+
+/* Time from a frame leaving (playback) or entering (capture) our stream to
+ * it reaching (leaving) the device: graph latency, resampler, queues. */
+static int64_t path_delay_ns(struct xsnd_stream *s, const struct pw_time *t)
+{
+	int64_t d = 0;
+
+	if (t->rate.denom)
+		d += t->delay * (int64_t)SPA_NSEC_PER_SEC * t->rate.num / t->rate.denom;
+	d += (int64_t)(t->buffered + t->queued) * (int64_t)SPA_NSEC_PER_SEC / s->params.rate;
+	return SPA_MAX(d, (int64_t)0);
+}
 
 static int do_read_ready(struct spa_loop *loop, bool async, uint32_t seq,
 		const void *data, size_t size, void *user_data)
@@ -21,23 +46,32 @@ static int do_read_ready(struct spa_loop *loop, bool async, uint32_t seq,
 	return 0;
 }
 
-static void report_position(struct xsnd_stream *s, uint64_t end_bytes)
+/* pos: frames to report if the position policy agrees; delay: frames for
+ * the extension. */
+static void report_position(struct xsnd_stream *s, uint64_t pos, uint64_t end,
+		int64_t delay, int64_t now)
 {
 	struct xsnd_stream_rt *rt = &s->rt;
 	uint32_t fs = s->params.frame_size;
 	struct xsnd_position saved = rt->position;
+	struct xsnd_cur_pos_ext ev = { 0 };
 
-	if (!xsnd_position_update(&rt->position, rt->pos / fs,
-				end_bytes == UINT64_MAX ? UINT64_MAX : end_bytes / fs))
+	if (!xsnd_position_update(&rt->position, pos, end))
 		return;
+	ev.position = rt->position.reported * fs;
+	if (s->card->delay_ext) {
+		ev.delay_frames = (int32_t)SPA_CLAMP(delay, 0, INT32_MAX);
+		ev.flags = XSND_CUR_POS_DELAY_VALID;
+		ev.timestamp_ns = (uint64_t)now;
+	}
 	/* on a full event page we try again next cycle; no id is lost */
-	if (xsnd_event_put_cur_pos(&s->evt, rt->position.reported * fs) == 0)
+	if (xsnd_event_put(&s->evt, XENSND_EVT_CUR_POS, &ev, sizeof(ev)) == 0)
 		xsnd_xen_evtchn_notify(s->card->impl->xen, (uint32_t)s->evt_port);
 	else
 		rt->position = saved;
 }
 
-/* Moves up to n_frames between the guest buffer and dst/src, in at most two
+/* Moves up to n_frames between the guest buffer and `audio`, in at most two
  * pieces (the guest buffer is a ring). Returns frames moved. */
 static uint32_t guest_copy(struct xsnd_stream *s, float *audio, uint32_t n_frames, bool to_guest)
 {
@@ -64,11 +98,12 @@ void xsnd_stream_playback_process(void *data)
 {
 	struct xsnd_stream *s = data;
 	struct xsnd_stream_rt *rt = &s->rt;
-	uint32_t stride = s->params.channels * sizeof(float);
+	uint32_t fs = s->params.frame_size, stride = s->params.channels * sizeof(float);
+	uint64_t valid = __atomic_load_n(&rt->valid, __ATOMIC_ACQUIRE);
+	struct pw_time t = { 0 };
 	struct pw_buffer *b;
 	struct spa_data *d;
 	uint32_t n, done = 0;
-	uint64_t valid = __atomic_load_n(&rt->valid, __ATOMIC_ACQUIRE);
 
 	if ((b = pw_stream_dequeue_buffer(s->pw)) == NULL)
 		return;
@@ -76,9 +111,11 @@ void xsnd_stream_playback_process(void *data)
 	n = d->maxsize / stride;
 	if (b->requested)
 		n = SPA_MIN(n, (uint32_t)b->requested);
+	pw_stream_get_time_n(s->pw, &t, sizeof(t));
 
 	if (rt->running) {
-		uint64_t avail = valid > rt->pos ? (valid - rt->pos) / s->params.frame_size : 0;
+		uint64_t avail = valid > rt->pos ? (valid - rt->pos) / fs : 0;
+		xsnd_history_push(&rt->history, t.now, rt->pos / fs);
 		done = guest_copy(s, d->data, (uint32_t)SPA_MIN((uint64_t)n, avail), false);
 		if (!rt->unity)
 			xsnd_pcm_apply_gain(d->data, done, s->params.channels, rt->gain);
@@ -94,8 +131,15 @@ void xsnd_stream_playback_process(void *data)
 	b->size = n;
 	pw_stream_queue_buffer(s->pw, b);
 
-	if (rt->running)
-		report_position(s, valid);
+	if (rt->running) {
+		int64_t now = now_ns();
+		uint64_t taken = rt->pos / fs;
+		uint64_t heard = SPA_MIN(taken, xsnd_history_at(&rt->history,
+					now - path_delay_ns(s, &t), s->params.rate));
+		/* with the extension the guest gets the delay instead of a lag */
+		report_position(s, s->card->delay_ext ? taken : heard, valid / fs,
+				(int64_t)(taken - heard), now);
+	}
 }
 
 void xsnd_stream_capture_process(void *data)
@@ -103,10 +147,12 @@ void xsnd_stream_capture_process(void *data)
 	struct xsnd_stream *s = data;
 	struct xsnd_stream_rt *rt = &s->rt;
 	uint32_t stride = s->params.channels * sizeof(float);
+	struct pw_time t = { 0 };
 	struct pw_buffer *b;
 	struct spa_data *d;
 	uint32_t offs, size, n;
 	uint64_t wait;
+	int64_t now;
 
 	if ((b = pw_stream_dequeue_buffer(s->pw)) == NULL)
 		return;
@@ -114,6 +160,7 @@ void xsnd_stream_capture_process(void *data)
 	offs = SPA_MIN(d->chunk->offset, d->maxsize);
 	size = SPA_MIN(d->chunk->size, d->maxsize - offs);
 	n = size / stride;
+	pw_stream_get_time_n(s->pw, &t, sizeof(t));
 
 	if (rt->running && n > 0) {
 		float *audio = SPA_PTROFF(d->data, offs, float);
@@ -125,7 +172,11 @@ void xsnd_stream_capture_process(void *data)
 
 	if (!rt->running)
 		return;
-	report_position(s, UINT64_MAX);
+	now = now_ns();
+	/* the newest frame left the source one path delay before this cycle */
+	report_position(s, rt->pos / s->params.frame_size, UINT64_MAX,
+			(path_delay_ns(s, &t) + (now - t.now)) * (int64_t)s->params.rate /
+			(int64_t)SPA_NSEC_PER_SEC, now);
 	wait = __atomic_load_n(&rt->read_wait, __ATOMIC_ACQUIRE);
 	if (wait != 0 && rt->pos >= wait) {
 		__atomic_store_n(&rt->read_wait, 0, __ATOMIC_RELEASE);

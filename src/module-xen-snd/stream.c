@@ -297,6 +297,7 @@ static int do_open(struct xsnd_stream *s, const struct xsnd_open_params *op, str
 	s->read_cursor = 0;
 	memset(&s->rt, 0, sizeof(s->rt));	/* no node yet: the data thread cannot see it */
 	xsnd_position_init(&s->rt.position, op->period_sz / op->frame_size);
+	xsnd_history_reset(&s->rt.history);
 	rt_change(s, RT_GAIN, 0, 0);
 
 	if ((res = create_node(s)) < 0) {

@@ -31,6 +31,7 @@
 #include "../sndif/request.h"
 #include "../sndif/event-ring.h"
 #include "../sndif/position.h"
+#include "../sndif/delay-ext.h"
 #include "../pcm/pcm-convert.h"
 #include "../xen/xen-access.h"
 
@@ -99,6 +100,7 @@ struct xsnd_card {
 	bool seen;			/* evaluated at least once */
 	bool connected;			/* rings mapped, channels bound */
 	bool fe_watched;
+	bool delay_ext;			/* the frontend asked for delays in CUR_POS */
 	struct xsnd_card_config *cfg;	/* parsed at connect, NULL otherwise */
 	struct spa_list streams;
 };
@@ -118,6 +120,7 @@ struct xsnd_stream_rt {
 	uint64_t valid;			/* playback: end of the guest's written bytes (release/acquire) */
 	uint64_t pos;			/* bytes consumed or produced since OPEN; data thread writes */
 	struct xsnd_position position;	/* what was sent as CUR_POS, in frames */
+	struct xsnd_history history;	/* playback: cycle start times and positions */
 	uint32_t shift;			/* buffer offset of byte counter 0 */
 	uint64_t read_wait;		/* capture: wake the main loop when pos reaches this (0: none) */
 	uint32_t xruns;

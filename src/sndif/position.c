@@ -36,3 +36,50 @@ bool xsnd_position_update(struct xsnd_position *p, uint64_t pos, uint64_t end)
 	p->reported = pos;
 	return true;
 }
+
+void xsnd_history_reset(struct xsnd_history *h)
+{
+	h->head = 0;
+	h->count = 0;
+}
+
+void xsnd_history_push(struct xsnd_history *h, int64_t time, uint64_t pos)
+{
+	if (h->count > 0) {
+		uint32_t last = (h->head + XSND_HISTORY_LEN - 1) % XSND_HISTORY_LEN;
+		if (time <= h->e[last].time || pos < h->e[last].pos)
+			return;
+	}
+	h->e[h->head].time = time;
+	h->e[h->head].pos = pos;
+	h->head = (h->head + 1) % XSND_HISTORY_LEN;
+	if (h->count < XSND_HISTORY_LEN)
+		h->count++;
+}
+
+uint64_t xsnd_history_at(const struct xsnd_history *h, int64_t time, uint64_t rate)
+{
+	uint32_t i, idx, prev;
+
+	if (h->count == 0)
+		return 0;
+	/* newest first: the entries we want are usually recent */
+	for (i = 0; i < h->count; i++) {
+		idx = (h->head + XSND_HISTORY_LEN - 1 - i) % XSND_HISTORY_LEN;
+		if (h->e[idx].time <= time)
+			break;
+	}
+	if (i == h->count)
+		return 0;	/* before the oldest entry we know */
+	if (i == 0) {
+		/* after the newest cycle start: the cycle runs at `rate` */
+		uint64_t n = (uint64_t)(time - h->e[idx].time) * rate / 1000000000u;
+		return h->e[idx].pos + n;
+	}
+	prev = (idx + 1) % XSND_HISTORY_LEN;	/* the next newer entry */
+	{
+		uint64_t dp = h->e[prev].pos - h->e[idx].pos;
+		int64_t dt = h->e[prev].time - h->e[idx].time;
+		return h->e[idx].pos + (uint64_t)((__int128)dp * (time - h->e[idx].time) / dt);
+	}
+}

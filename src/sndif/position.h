@@ -39,4 +39,31 @@ void xsnd_position_init(struct xsnd_position *p, uint32_t period_frames);
  */
 bool xsnd_position_update(struct xsnd_position *p, uint64_t pos, uint64_t end);
 
+/*
+ * What the guest's ear hears: the frames that have left the host path by a
+ * given time. Playback reports this position, not the frames taken from
+ * the guest's buffer, so that snd_pcm_delay() in an unmodified guest
+ * includes the host path's delay. Each cycle records when it started and
+ * the position before it; a frame is rendered `delay` after its cycle
+ * started, linearly across the cycle.
+ */
+#define XSND_HISTORY_LEN	128u
+
+struct xsnd_history {
+	uint32_t head;		/* next slot */
+	uint32_t count;
+	struct {
+		int64_t time;	/* ns, CLOCK_MONOTONIC */
+		uint64_t pos;	/* frames */
+	} e[XSND_HISTORY_LEN];
+};
+
+void xsnd_history_reset(struct xsnd_history *h);
+/* Records that the cycle starting at `time` starts at position `pos`.
+ * Times and positions that go backwards are ignored. */
+void xsnd_history_push(struct xsnd_history *h, int64_t time, uint64_t pos);
+/* Position at `time`, interpolated; 0 before the first entry, the newest
+ * position after the last one (the caller caps it by what was consumed). */
+uint64_t xsnd_history_at(const struct xsnd_history *h, int64_t time, uint64_t rate);
+
 #endif

@@ -12,6 +12,22 @@
 
 int harness_failures;
 
+/* The running harness, for clean-up when a REQUIRE() exits early. */
+static struct sim_harness *current;
+
+static void cleanup_at_exit(void)
+{
+	char cmd[320];
+
+	if (current == NULL)
+		return;
+	kill(current->pid, SIGKILL);
+	waitpid(current->pid, NULL, 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", current->dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "warning: could not remove %s\n", current->dir);
+}
+
 void harness_start(struct sim_harness *h, const char *xen_sim_path)
 {
 	char ready[300];
@@ -30,6 +46,8 @@ void harness_start(struct sim_harness *h, const char *xen_sim_path)
 		execl(xen_sim_path, xen_sim_path, "--dir", h->dir, "--foreground", NULL);
 		_exit(127);
 	}
+	current = h;
+	atexit(cleanup_at_exit);
 	for (int i = 0; i < 500; i++) {
 		if (stat(ready, &st) == 0)
 			return;
@@ -49,6 +67,7 @@ void harness_stop(struct sim_harness *h)
 	int status = 0;
 	char cmd[320];
 
+	current = NULL;
 	kill(h->pid, SIGTERM);
 	waitpid(h->pid, &status, 0);
 	/* A clean SIGTERM exit is part of the contract. */

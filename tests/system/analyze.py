@@ -298,9 +298,10 @@ class Judge:
     def identity(self):
         txt = read(os.path.join(self.out, "sink-inputs-guest1-playing.txt"))
         blocks = [b for b in re.split(r"\n(?=Sink Input #)", txt) if b.startswith("Sink Input")]
-        mine = [b for b in blocks if "guest1" in b]
+        # pavucontrol and pactl users see application.name as the owner.
+        mine = [b for b in blocks if re.search(r'application\.name = "guest1"', b)]
         lines = [f"pactl list sink-inputs while guest1 plays: {len(blocks)} sink inputs, "
-                 f"{len(mine)} naming guest1"]
+                 f'{len(mine)} with application.name = "guest1"']
         for b in mine[:2]:
             for ln in b.splitlines():
                 if re.search(r"application\.name|media\.name|node\.name|node\.description|Client:", ln):

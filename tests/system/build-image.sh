@@ -49,7 +49,7 @@ SECURITY=$(mirror_for bookworm-security)
 [ -n "$MIRROR" ] || die "no apt source for bookworm found in /etc/apt (needed for debootstrap)"
 [ -n "$SECURITY" ] || die "no apt source for bookworm-security found in /etc/apt (Xen tools must match the hypervisor)"
 
-for t in debootstrap dpkg-deb cpio zstd gzip depmod modprobe sha256sum flock; do
+for t in debootstrap dpkg-deb cpio zstd gzip xz python3 depmod modprobe sha256sum flock; do
 	command -v "$t" >/dev/null || die "missing host tool '$t' (run scripts/install-deps.sh)"
 done
 [ "$(id -u)" -eq 0 ] || die "debootstrap needs root"
@@ -117,6 +117,20 @@ XENGZ=$(ls "$P"/boot/xen-4.17-amd64.gz 2>/dev/null || true)
 mkdir -p "$W/out"
 gunzip -c "$XENGZ" >"$W/out/xen"
 cp "$P/boot/vmlinuz-$KVER" "$W/out/vmlinuz"
+# domU kernel as a plain ELF vmlinux: libxc (xl) inflates PV kernels itself
+# and intermittently fails on the xz payload of Debian's bzImage with
+# "unable to XZ decompress kernel: Invalid kernel".
+python3 - "$W/out/vmlinuz" "$W/vmlinux.xz" <<'PY'
+import sys
+data = open(sys.argv[1], "rb").read()
+off = data.find(b"\xfd7zXZ\x00")
+if off < 0:
+    sys.exit("no xz payload in the kernel image")
+open(sys.argv[2], "wb").write(data[off:])
+PY
+xz -dc --single-stream "$W/vmlinux.xz" >"$W/out/vmlinux-domu" 2>/dev/null || true
+[ "$(head -c4 "$W/out/vmlinux-domu" | od -An -c | tr -d ' ')" = '177ELF' ] ||
+	die "could not unpack an ELF vmlinux from $KPKG"
 
 # Copies the modules NAMES need (with dependencies) from the unpacked kernel
 # into DEST, then indexes them there.

@@ -12,6 +12,9 @@ set -u
 H=/mnt/host
 OUT=$H/out
 MODE=$(cat "$H/mode" 2>/dev/null || echo suite)
+set -a
+. "$H/env" 2>/dev/null
+set +a
 XL=/usr/sbin/xl
 export XDG_RUNTIME_DIR=/run/pw HOME=/root
 export PULSE_RUNTIME_PATH=/run/pw/pulse
@@ -140,17 +143,17 @@ log "module process up"
 # --- guests -------------------------------------------------------------------
 # Local copies: libxc reads them while building each domain.
 mkdir -p /root/domu
-cp "$H/vmlinuz" "$H/domu-initrd.gz" /root/domu/
+cp "$H/vmlinux-domu" "$H/domu-initrd.gz" /root/domu/
 VSND="vsnd = [ [ 'CARD, short-name=XenSnd, long-name=XenPVSound, sample-rates=44100;48000, sample-formats=s16_le, channels-min=1, channels-max=2', 'PCM, name=Main', 'STREAM, unique-id=pb0, type=p', 'STREAM, unique-id=cap0, type=c' ] ]"
 create() {	# create NAME STEPS: xl create a PV domU running STEPS
 	local t0 rc
 	cat >"/etc/xen/$1.cfg" <<-EOF
 	name = "$1"
 	type = "pv"
-	kernel = "/root/domu/vmlinuz"
+	kernel = "/root/domu/vmlinux-domu"
 	ramdisk = "/root/domu/domu-initrd.gz"
-	extra = "console=hvc0 loglevel=4 xsnd=$2"
-	memory = 128
+	extra = "console=hvc0 loglevel=${XSND_DOMU_LOGLEVEL:-4} xsnd=$2"
+	memory = 192
 	vcpus = 1
 	on_reboot = "restart"
 	$VSND

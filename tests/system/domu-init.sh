@@ -15,7 +15,8 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs tmpfs /tmp
 
-say() { echo "XSND $* t=$(cut -d' ' -f1 /proc/uptime)"; }
+say() { read -r t _ </proc/uptime; echo "XSND $* t=$t"; }
+err() { e=""; read -r e </tmp/err; echo "$e"; }
 PCM="-D hw:0,0 -t raw -f S16_LE -r 48000 -c 2"
 
 say boot "$(uname -r)"
@@ -23,23 +24,34 @@ modprobe snd_xen_front || say error modprobe
 i=0
 while [ ! -e /dev/snd/pcmC0D0p ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 if [ -e /dev/snd/pcmC0D0p ]; then
-	say ready "$(head -n1 /proc/asound/cards)"
+	read -r card </proc/asound/cards
+	say ready "$card"
 else
 	say error no-card "state=$(cat /sys/bus/xen/devices/vsnd-0/state 2>/dev/null)"
 fi
 
-steps=$(sed -n 's/.*xsnd=\([^ ]*\).*/\1/p' /proc/cmdline | tr ',' ' ')
-for step in $steps; do
+# Shell builtins only: some busybox-static applets crash in this PV domU.
+steps=""
+read -r cmdline </proc/cmdline
+for w in $cmdline; do
+	case $w in xsnd=*) steps=${w#xsnd=} ;; esac
+done
+IFS=,
+set -- $steps
+IFS=' 	
+'
+for step in "$@"; do
 	case $step in
 	play:[LR])
 		say play-start "${step#play:}"
 		aplay -q $PCM "/pattern-${step#play:}.raw" 2>/tmp/err
-		say play-done "rc=$?" "$(head -c 200 /tmp/err | tr '\n' ' ')"
+		say play-done "rc=$?" "$(err)"
 		;;
 	cap)
 		say cap-start
 		arecord -q $PCM -d 2 /tmp/cap.raw 2>/tmp/err
-		say cap-done "rc=$?" "bytes=$(wc -c </tmp/cap.raw)" "$(head -c 200 /tmp/err | tr '\n' ' ')"
+		rc=$?
+		say cap-done "rc=$rc" "bytes=$(wc -c </tmp/cap.raw)" "$(err)"
 		echo "XSND-B64-BEGIN"
 		base64 /tmp/cap.raw
 		echo "XSND-B64-END"
@@ -51,14 +63,14 @@ for step in $steps; do
 			n=$((n + 1))
 			say loop "$n"
 			aplay -q $PCM "/pattern-${step#loop:}.raw" 2>/tmp/err ||
-				{ say loop-error "$(head -c 200 /tmp/err | tr '\n' ' ')"; sleep 1; }
+				{ say loop-error "$(err)"; sleep 1; }
 		done
 		;;
 	tone)
 		while :; do
 			say tone
 			aplay -q $PCM /tone.raw 2>/tmp/err ||
-				{ say tone-error "$(head -c 200 /tmp/err | tr '\n' ' ')"; sleep 1; }
+				{ say tone-error "$(err)"; sleep 1; }
 		done
 		;;
 	*) say error "unknown step $step" ;;

@@ -4,7 +4,10 @@
 # System tests: real Xen 4.17 + Debian dom0 + PV domUs with the real Linux
 # sound frontend, under QEMU TCG, with this tree's PipeWire module in dom0.
 #
-#   run.sh BUILD               boot once, run every check, write the verdicts
+#   run.sh BUILD               boot once, run every check, write the verdicts;
+#                              exit status: every check passed
+#   run.sh --boot BUILD        the same; exit status: the harness worked (dom0
+#                              ran the whole scenario), whatever the verdicts
 #   run.sh --check NAME BUILD  print one check's verdict (boots first unless a
 #                              fresh run exists); exit status = verdict
 #   run.sh --demo BUILD        one VM playing, dom0's graph on the terminal
@@ -20,6 +23,7 @@ MODE=suite CHECK=""
 case "${1:-}" in
 --demo) MODE=demo; shift ;;
 --check) CHECK=${2:?}; shift 2 ;;
+--boot) MODE=boot; shift ;;
 esac
 BUILD=$(cd "${1:-build}" 2>/dev/null && pwd) || { echo "system: no build dir ${1:-build}" >&2; exit 1; }
 CACHE=${XSND_SYSTEM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/xen-snd-system}
@@ -45,8 +49,10 @@ prepare_share() {	# IMAGES SHARE
 	mkdir -p "$s/out" "$s/conf" "$s/module"
 	cp "$HERE/dom0-run.sh" "$s/" && chmod +x "$s/dom0-run.sh"
 	cp "$HERE"/conf/*.conf "$s/conf/"
-	cp "$img/vmlinuz" "$s/"
-	echo "$MODE" >"$s/mode"
+	cp "$img/vmlinux-domu" "$s/"
+	echo "${MODE/boot/suite}" >"$s/mode"
+	# Debug knobs reach dom0 through the share.
+	env | grep -E '^XSND_(MODULE_DEBUG|DOMU_LOGLEVEL)=' >"$s/env" || true
 	if [ -f "$MODULE" ]; then
 		cp "$MODULE" "$s/module/"
 	else
@@ -128,6 +134,16 @@ fi
 
 exec 8>"$WORK/.lock"
 flock 8	# one boot at a time; concurrent checks wait for it and reuse it
+if [ "$MODE" = boot ]; then
+	run_suite || exit 1
+	if [ ! -e "$WORK/share/out/finished" ] || grep -q '^fatal=' "$WORK/share/out/facts"; then
+		log "FAIL: dom0 did not run the whole scenario:"
+		grep -h '^fatal=' "$WORK/share/out/facts" >&2
+		tr -d '\r' <"$RES/serial.log" | grep -v '^$' | tail -n 30 >&2
+		exit 1
+	fi
+	exit 0
+fi
 if [ -z "$CHECK" ]; then
 	run_suite || exit 1
 	rc=0

@@ -24,8 +24,9 @@ static void usage(FILE *f)
 "        [--play OPTS] [--record OPTS] [--detach]\n"
 "  SPEC: the items of an xl vsnd line, e.g.\n"
 "        \"['CARD, sample-rates=44100;48000', 'PCM, name=Main', 'STREAM, unique-id=pb0, type=p']\"\n"
-"  OPTS: comma separated key=value: card= pcm= sub= source=counter|tone|wav|silence\n"
-"        file= freq= amp= rate= format= channels= period= buffer= (frames)\n"
+"  OPTS: comma separated key=value: card= pcm= sub= source=counter|tone|wav|silence|marker\n"
+"        file= freq= amp= mark-every= (ms) mark-len= (frames)\n"
+"        rate= format= channels= period= buffer= (frames)\n"
 "        duration= (s) frames= start-delay= (ms) pause=AT:LEN pause-resume=AT:LEN\n"
 "        stop=AT:LEN (ms after the first START) cycles= no-drain expect-fail\n"
 "global: --stats FILE (JSON)  --trace FILE (CSV)  --quiet  --no-destroy\n"
@@ -52,6 +53,7 @@ static int parse_app(struct vg_app_cfg *c, bool playback, const char *arg)
 	c->source = VG_SRC_COUNTER;
 	c->freq = 440.0;
 	c->amp = 0.5;
+	c->mark_every_ms = 100;
 	c->rate = 48000;
 	c->channels = 2;
 	c->format = vg_format_by_name("s16_le");
@@ -78,10 +80,13 @@ static int parse_app(struct vg_app_cfg *c, bool playback, const char *arg)
 			else if (strcmp(v, "tone") == 0) c->source = VG_SRC_TONE;
 			else if (strcmp(v, "wav") == 0) c->source = VG_SRC_WAV;
 			else if (strcmp(v, "silence") == 0) c->source = VG_SRC_SILENCE;
+			else if (strcmp(v, "marker") == 0) c->source = VG_SRC_MARKER;
 			else return -EINVAL;
 		} else if (IS("file") || IS("out")) snprintf(c->file, sizeof(c->file), "%s", v);
 		else if (IS("freq")) c->freq = atof(v);
 		else if (IS("amp")) c->amp = atof(v);
+		else if (IS("mark-every")) c->mark_every_ms = (uint32_t)atoi(v);
+		else if (IS("mark-len")) c->mark_len = (uint32_t)atoi(v);
 		else if (IS("rate")) c->rate = (uint32_t)atoi(v);
 		else if (IS("format")) {
 			if ((c->format = vg_format_by_name(v)) == NULL) {
@@ -107,7 +112,8 @@ static int parse_app(struct vg_app_cfg *c, bool playback, const char *arg)
 #undef IS
 	}
 	if (c->channels == 0 || c->channels > 64 || c->rate == 0 || c->period == 0 ||
-	    c->buffer == 0 || c->cycles == 0 || c->duration < 0)
+	    c->buffer == 0 || c->cycles == 0 || c->duration < 0 || c->mark_every_ms == 0 ||
+	    c->mark_every_ms > 60000)
 		return -EINVAL;
 	if (c->source == VG_SRC_WAV && playback && c->file[0] == '\0')
 		return -EINVAL;

@@ -21,6 +21,8 @@ static struct vg_ctx *pcm_ctx(struct vg_pcm *pcm)
 	return pcm->app->guest->ctx;
 }
 
+static void core_update_hw_ptr(struct vg_pcm *pcm);
+
 static void trace(struct vg_pcm *pcm, const char *what, uint64_t a, uint64_t b)
 {
 	FILE *f = pcm_ctx(pcm)->trace;
@@ -32,6 +34,47 @@ static void trace(struct vg_pcm *pcm, const char *what, uint64_t a, uint64_t b)
 			pcm->app->stats.name, what, (unsigned long long)a, (unsigned long long)b,
 			(unsigned long long)pcm->core_hw, (unsigned long long)pcm->appl,
 			(long long)(pcm->appl - pcm->core_hw));
+}
+
+/*
+ * Timing markers (source=marker): pulses of amplitude `amp` whose rising
+ * edge crosses amp/2 exactly at the marker frame, also after resampling.
+ * For every marker frame the application writes (playback) or reads
+ * (capture) the trace gets a `mark` line: value = the frame since prepare,
+ * value2 = the delay in ns that snd_pcm_delay() tells for that frame at
+ * that moment. Only while running: before START the delay has no timing
+ * meaning.
+ */
+static void trace_marks(struct vg_pcm *pcm, const uint8_t *data, uint64_t frames)
+{
+	struct vg_app *app = pcm->app;
+	const double thr = app->cfg.amp / 2;
+	uint32_t step = pcm->channels * pcm->fmt->width;
+
+	if (app->cfg.source != VG_SRC_MARKER || pcm->state != VG_ST_RUNNING)
+		return;
+	/* snd_pcm_delay() syncs the pointer first */
+	core_update_hw_ptr(pcm);
+	for (uint64_t n = 0; n < frames; n++) {
+		double x = vg_sample_get(pcm->fmt, data + n * step);
+		int64_t told;
+
+		if (x >= thr && app->mark_prev < thr) {
+			/* playback: frames queued before it; capture: frames since it was captured */
+			told = app->cfg.playback ? (int64_t)(pcm->appl + n) - (int64_t)pcm->core_hw :
+				(int64_t)pcm->core_hw - (int64_t)(pcm->appl + n);
+			told = told * 1000000000 / (int64_t)pcm->rate;
+			app->marks++;
+			if (pcm_ctx(pcm)->trace != NULL)
+				fprintf(pcm_ctx(pcm)->trace, "%lld,%s,mark,%llu,%lld,%llu,%llu,%lld\n",
+						(long long)vg_now_ns(), app->stats.name,
+						(unsigned long long)(pcm->appl + n), (long long)told,
+						(unsigned long long)pcm->core_hw,
+						(unsigned long long)pcm->appl,
+						(long long)(pcm->appl - pcm->core_hw));
+		}
+		app->mark_prev = x;
+	}
 }
 
 /* ---- xen_snd_front.c: requests ---- */
@@ -762,12 +805,15 @@ static int64_t pcm_xfer(struct vg_pcm *pcm, uint8_t *data, uint32_t size)
 			return -EINVAL;
 		if (playback) {
 			memcpy((uint8_t *)pcm->buf + r.op.rw.offset, data, r.op.rw.length);
+			trace_marks(pcm, data, frames);
 			trace(pcm, "write", r.op.rw.offset, frames);
 			res = stream_request(pcm, XENSND_OP_WRITE, &r, NULL);
 		} else {
 			res = stream_request(pcm, XENSND_OP_READ, &r, NULL);
-			if (res == 0)
+			if (res == 0) {
 				memcpy(data, (uint8_t *)pcm->buf + r.op.rw.offset, r.op.rw.length);
+				trace_marks(pcm, data, frames);
+			}
 			trace(pcm, "read", r.op.rw.offset, frames);
 		}
 		if (res < 0)
@@ -859,6 +905,20 @@ static void fill(struct vg_app *app, uint8_t *buf, uint32_t frames)
 		for (uint32_t n = 0; n < frames * ch; n++)
 			vg_sample_put(f, buf + (size_t)n * f->width, 0.0);
 		break;
+	case VG_SRC_MARKER: {
+		/* a pulse in the middle of every interval, so a marker never
+		 * straddles the start */
+		uint64_t every = (uint64_t)app->pcm.rate * cfg->mark_every_ms / 1000;
+		uint64_t len = cfg->mark_len ? cfg->mark_len : (app->pcm.rate + 999) / 1000;
+
+		for (uint32_t n = 0; n < frames; n++) {
+			uint64_t ph = (app->frame_counter + n) % every;
+			double x = ph >= every / 2 && ph < every / 2 + len ? cfg->amp : 0.0;
+			for (uint32_t c = 0; c < ch; c++)
+				vg_sample_put(f, buf + ((size_t)n * ch + c) * f->width, x);
+		}
+		break;
+	}
 	}
 	app->frame_counter += frames;
 }

@@ -109,7 +109,7 @@ struct vg_front {
 	uint32_t card_gen;		/* bumped on every card creation/removal */
 };
 
-enum vg_source { VG_SRC_COUNTER, VG_SRC_TONE, VG_SRC_WAV, VG_SRC_SILENCE };
+enum vg_source { VG_SRC_COUNTER, VG_SRC_TONE, VG_SRC_WAV, VG_SRC_SILENCE, VG_SRC_MARKER };
 
 struct vg_app_cfg {
 	bool playback;
@@ -117,6 +117,8 @@ struct vg_app_cfg {
 	enum vg_source source;
 	char file[256];			/* WAV to play, or to record into */
 	double freq, amp;
+	uint32_t mark_every_ms;		/* marker: one pulse per interval */
+	uint32_t mark_len;		/* marker: pulse length, frames (0: 1 ms) */
 	uint32_t rate, channels;
 	const struct vg_format *format;
 	uint32_t period, buffer;	/* frames wanted (near) */
@@ -172,6 +174,8 @@ struct vg_app {
 	struct vg_stream_stats stats;
 	uint64_t frame_counter;		/* counter pattern / tone phase */
 	struct vg_wav wav;
+	double mark_prev;		/* marker detector: previous channel-0 sample */
+	uint64_t marks;			/* markers written or detected */
 	bool finished;
 	int64_t t0;			/* first START, for the sequences */
 };
