@@ -10,7 +10,8 @@ told it was captured `told` ns before. measured = t - C.
 error = told - measured (ms; positive: the guest was told too much).
 Each guest marker is paired with the host marker nearest to where the guest
 believes it is, within half the marker interval; unpaired ones are counted.
-Prints one JSON object: n, unpaired, p50 (signed), p99 (of |error|), min, max.
+Prints one JSON object: n, unpaired, p50 (signed), p90 and p99 (of |error|),
+min, max.
 """
 import bisect
 import json
@@ -55,7 +56,7 @@ def main():
         errs.append((told - measured) / 1e6)
     absd = [abs(e) for e in errs]
     out = {"n": len(errs), "unpaired": unpaired, "host_marks": len(host),
-           "p50": pct(errs, 50), "p99": pct(absd, 99),
+           "p50": pct(errs, 50), "p90": pct(absd, 90), "p99": pct(absd, 99),
            "min": min(errs) if errs else None, "max": max(errs) if errs else None}
     print(json.dumps(out))
     if not errs:

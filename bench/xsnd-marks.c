@@ -11,13 +11,18 @@
  *     writes the time each pulse edge was "captured".
  *
  * Times are CLOCK_MONOTONIC ns, from pw_stream_get_time_n() of the cycle
- * that carries the frame: for the monitor, frame k of a cycle starting at
- * `now` is rendered at now - delay + k (the sink renders the quantum it
- * consumed from the start of the cycle; `delay` is whatever latency the
- * graph reports between the sink and us). For the injector, frame k of a
- * quantum of q frames counts as captured at now - (q - k), as a sound
- * card's source delivers at each cycle the quantum it recorded during the
- * previous one. Output lines: `edge,TIME_NS,FRAME,DELAY_FRAMES`.
+ * that carries the frame. The sink is the driver and runs last in its
+ * cycle, so its monitor ports reach us one cycle after it consumed the
+ * data: frame k of the buffer we get in the cycle after the one that
+ * started at `prev` was rendered at prev - delay + k (PipeWire says a
+ * stream on the null sink has delay 0, i.e. the sink renders from the start
+ * of the cycle that consumed the data; `--inject` into the sink checks
+ * this). For the injector, frame k of a quantum of q frames counts as
+ * captured at now - (q - k), as a sound card's source delivers at each
+ * cycle the quantum it recorded during the previous one.
+ * Output lines: `edge,TIME_NS,FRAME,DELAY_FRAMES,PLAY_NS`, PLAY_NS (inject
+ * only) being when PipeWire says the frame is rendered at a sink it feeds:
+ * now + delay + k.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -38,6 +43,7 @@ struct edge {
 	int64_t time;
 	uint64_t frame;
 	int64_t delay;
+	int64_t play;
 };
 
 struct marks {
@@ -51,15 +57,16 @@ struct marks {
 	uint32_t n_edges, lost;
 	struct edge *edges;
 	uint64_t cycles, no_time;
+	int64_t prev_now;
 };
 
-static void add_edge(struct marks *m, int64_t t, uint64_t frame, int64_t delay)
+static void add_edge(struct marks *m, int64_t t, uint64_t frame, int64_t delay, int64_t play)
 {
 	if (m->n_edges >= MAX_EDGES) {
 		m->lost++;
 		return;
 	}
-	m->edges[m->n_edges++] = (struct edge){ t, frame, delay };
+	m->edges[m->n_edges++] = (struct edge){ t, frame, delay, play };
 }
 
 static int64_t frames_ns(int64_t frames)
@@ -93,7 +100,8 @@ static void on_process(void *data)
 			float x = ph >= m->every / 2 && ph < m->every / 2 + RATE / 1000 ? m->amp : 0.0f;
 
 			if (ph == m->every / 2 && t.now != 0)
-				add_edge(m, t.now - frames_ns((int64_t)n - (int64_t)k), m->frames + k, t.delay);
+				add_edge(m, t.now - frames_ns((int64_t)n - (int64_t)k), m->frames + k, t.delay,
+						t.now + frames_ns(t.delay + (int64_t)k));
 			for (uint32_t c = 0; c < CHANNELS; c++)
 				s[k * CHANNELS + c] = x;
 		}
@@ -108,12 +116,14 @@ static void on_process(void *data)
 		for (uint32_t k = 0; k < n; k++) {
 			float x = s[k * CHANNELS];
 
-			if (x >= m->threshold && m->prev < m->threshold && t.now != 0)
-				add_edge(m, t.now + frames_ns((int64_t)k - t.delay), m->frames + k, t.delay);
+			if (x >= m->threshold && m->prev < m->threshold && m->prev_now != 0)
+				add_edge(m, m->prev_now + frames_ns((int64_t)k - t.delay), m->frames + k,
+						t.delay, 0);
 			m->prev = x;
 		}
 	}
 	m->frames += n;
+	m->prev_now = t.now;
 done:
 	pw_stream_queue_buffer(m->stream, b);
 }
@@ -212,8 +222,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (uint32_t i = 0; i < m.n_edges; i++)
-		fprintf(f, "edge,%lld,%llu,%lld\n", (long long)m.edges[i].time,
-				(unsigned long long)m.edges[i].frame, (long long)m.edges[i].delay);
+		fprintf(f, "edge,%lld,%llu,%lld,%lld\n", (long long)m.edges[i].time,
+				(unsigned long long)m.edges[i].frame, (long long)m.edges[i].delay,
+				(long long)m.edges[i].play);
 	if (f != stdout)
 		fclose(f);
 	fprintf(stderr, "xsnd-marks: %llu cycles, %llu frames, %u edges (%u lost), %llu cycles without time\n",

@@ -46,28 +46,34 @@ static int do_read_ready(struct spa_loop *loop, bool async, uint32_t seq,
 	return 0;
 }
 
-/* pos: frames to report if the position policy agrees; delay: frames for
- * the extension. */
-static void report_position(struct xsnd_stream *s, uint64_t pos, uint64_t end,
-		int64_t delay, int64_t now)
+static bool send_position(struct xsnd_stream *s, uint64_t pos_frames, int64_t delay, int64_t now)
 {
-	struct xsnd_stream_rt *rt = &s->rt;
-	uint32_t fs = s->params.frame_size;
-	struct xsnd_position saved = rt->position;
 	struct xsnd_cur_pos_ext ev = { 0 };
 
-	if (!xsnd_position_update(&rt->position, pos, end))
-		return;
-	ev.position = rt->position.reported * fs;
+	ev.position = pos_frames * s->params.frame_size;
 	if (s->card->delay_ext) {
 		ev.delay_frames = (int32_t)SPA_CLAMP(delay, 0, INT32_MAX);
 		ev.flags = XSND_CUR_POS_DELAY_VALID;
 		ev.timestamp_ns = (uint64_t)now;
 	}
+	if (xsnd_event_put(&s->evt, XENSND_EVT_CUR_POS, &ev, sizeof(ev)) < 0)
+		return false;
+	xsnd_xen_evtchn_notify(s->card->impl->xen, (uint32_t)s->evt_port);
+	return true;
+}
+
+/* pos: frames heard (playback) or produced (capture); end: frames the guest
+ * wrote (playback) or UINT64_MAX; delay: frames for the extension. */
+static void report_position(struct xsnd_stream *s, uint64_t pos, uint64_t end,
+		int64_t delay, int64_t now)
+{
+	struct xsnd_stream_rt *rt = &s->rt;
+	struct xsnd_position saved = rt->position;
+
+	if (!xsnd_position_update(&rt->position, pos, end))
+		return;
 	/* on a full event page we try again next cycle; no id is lost */
-	if (xsnd_event_put(&s->evt, XENSND_EVT_CUR_POS, &ev, sizeof(ev)) == 0)
-		xsnd_xen_evtchn_notify(s->card->impl->xen, (uint32_t)s->evt_port);
-	else
+	if (!send_position(s, rt->position.reported, delay, now))
 		rt->position = saved;
 }
 

@@ -341,6 +341,8 @@ static void do_write(struct xsnd_stream *s, uint32_t offset, uint32_t length)
 	uint64_t valid = s->rt.valid;	/* only the main thread writes it outside invokes */
 	uint64_t pos = __atomic_load_n(&s->rt.pos, __ATOMIC_ACQUIRE);
 
+	pw_log_trace("%s: WRITE %u+%u, valid %" PRIu64 " pos %" PRIu64 " shift %u", s->node_name,
+			offset, length, valid, pos, s->rt.shift);
 	if ((valid + s->rt.shift) % bsz == offset && valid + length - pos <= bsz)
 		__atomic_store_n(&s->rt.valid, valid + length, __ATOMIC_RELEASE);
 	else
@@ -412,6 +414,8 @@ static int do_volume(struct xsnd_stream *s, uint8_t op, uint32_t offset)
 
 static int do_trigger(struct xsnd_stream *s, uint8_t type)
 {
+	pw_log_debug("%s: TRIGGER %u at pos %" PRIu64 " valid %" PRIu64 ", reported %" PRIu64 " frames",
+			s->node_name, type, s->rt.pos, s->rt.valid, s->rt.position.reported);
 	switch (type) {
 	case XENSND_OP_TRIGGER_START:
 	case XENSND_OP_TRIGGER_RESUME:

@@ -19,6 +19,13 @@ an() { python3 "$PWS_ANALYZE" "$@"; }
 step() { XT_STEP=$*; echo "== $XT_NAME: $*"; }
 fail() { echo "FAIL: $XT_NAME: ${XT_STEP:+[$XT_STEP] }$*" >&2; exit 1; }
 ok() { echo "ok: $*"; }
+# soft_fail MSG: records a failure and goes on (xt_finish reports them all).
+XT_SOFT_FAILS=()
+soft_fail() { echo "FAIL: $XT_NAME: ${XT_STEP:+[$XT_STEP] }$*" >&2; XT_SOFT_FAILS+=("$*"); }
+xt_finish() {
+	[ ${#XT_SOFT_FAILS[@]} -eq 0 ] || fail "${#XT_SOFT_FAILS[@]} check(s) failed: ${XT_SOFT_FAILS[*]}"
+	ok "$XT_NAME"
+}
 # check CMD...: the command must succeed.
 check() { "$@" || fail "command failed: $*"; }
 # poll_or_fail TIMEOUT WHAT CMD...

@@ -20,14 +20,10 @@ play_through() {
 	local vm=$1 domid=$2 owner=$3 cid pid
 	pws_record_sink "$T/rec-$vm.wav" || fail "recorder"
 	guest_start "$vm" --domid "$domid" --name "$vm" --play-tone 1000 --rate 48000 --format s16_le \
-		--channels 2 --seconds 2 || fail "guest did not start"
+		--channels 2 --seconds 6 || fail "guest did not start"
 	poll_or_fail 15 "no node for $vm (${XT_HINT:-})" pws_wait_node "xen-snd.$vm.*"
 	cid=$(pws_q prop "xen-snd.$vm.*" client.id) || fail "no client.id"
-	pid=$(pws_dump | python3 -c '
-import json, sys
-for o in json.load(sys.stdin):
-    if o.get("id") == int(sys.argv[1]):
-        print(o["info"]["props"].get("application.process.id", ""))' "$cid")
+	pid=$(pws_q obj "$cid" application.process.id) || fail "$vm's client $cid not found"
 	[ "$pid" = "$owner" ] || fail "$vm's client belongs to pid '$pid', expected $owner"
 	guest_wait "$vm" 30 || fail "guest failed: $(guest_log_tail "$vm")"
 	pws_record_stop
@@ -48,7 +44,9 @@ guest_stop vm1b
 check_alive
 
 step "pw-cli -m load-module"
-pws_spawn pw-cli pw-cli -m load-module libpipewire-module-xen-snd \
+# client-rt.conf: pw-cli's context then has module-rt, so the module's
+# streams get a real-time data thread as in the daemon.
+PWS_SPAWN_ENV="PIPEWIRE_CONFIG_NAME=client-rt.conf" pws_spawn pw-cli pw-cli -m load-module libpipewire-module-xen-snd \
 	"{ xen.backend = sim xen.sim.dir = \"$PWS_SIM_DIR\" xen.domid = 0 }"
 cli=$PWS_LAST_PID
 XT_HINT="pw-cli log: $T/pw-cli.log"

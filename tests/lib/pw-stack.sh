@@ -12,8 +12,8 @@
 # XDG_RUNTIME_DIR, HOME, config, WirePlumber state. The user's session, if
 # any, is never touched. Works as root without dbus or systemd.
 #
-# Daemons: pipewire (null sink "xen-test-sink", loopback microphone
-# "xen-test-feed" -> "xen-test-source"), wireplumber (stock scripts, hardware
+# Daemons: pipewire (null sink "xen-test-sink" = the speaker, audiotestsrc
+# "xen-test-source" = the microphone), wireplumber (stock scripts, hardware
 # monitors and the flatpak portal off), pipewire-pulse, and optionally the
 # Xen simulator; the module is loaded through a pipewire.conf.d drop-in.
 #
@@ -24,8 +24,8 @@ PWS_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PWS_ANALYZE="$PWS_LIB/xsnd-analyze.py"
 PWS_SYS_MODULE_DIR=/usr/lib/x86_64-linux-gnu/pipewire-0.3
 PWS_SINK=xen-test-sink
-PWS_FEED=xen-test-feed
 PWS_SOURCE=xen-test-source
+PWS_SOURCE_FREQ=440	# audiotestsrc's sine, full scale (-3 dBFS RMS)
 PWS_RATE=48000
 PWS_DIR=""
 PWS_BUILD=""
@@ -96,11 +96,12 @@ pws_run() {
 pws_spawn() {
 	local name=$1; shift
 	if [ "${PWS_RUNNING:-0}" = 1 ]; then
+		# shellcheck disable=SC2086
 		setsid env PIPEWIRE_MODULE_DIR="$PWS_BUILD/src/module-xen-snd:$PWS_SYS_MODULE_DIR" \
-			"$@" >"$PWS_DIR/$name.log" 2>&1 </dev/null &
+			${PWS_SPAWN_ENV:-} "$@" >"$PWS_DIR/$name.log" 2>&1 </dev/null &
 	else
-		# shellcheck disable=SC2046
-		setsid env -i $(pws_env) "$@" >"$PWS_DIR/$name.log" 2>&1 </dev/null &
+		# shellcheck disable=SC2046,SC2086
+		setsid env -i $(pws_env) ${PWS_SPAWN_ENV:-} "$@" >"$PWS_DIR/$name.log" 2>&1 </dev/null &
 	fi
 	PWS_LAST_PID=$!
 	PWS_PIDS+=("$PWS_LAST_PID")
@@ -293,14 +294,16 @@ pws_start_module_process() {
 	    sys.exit("pw-stack: cannot find the module's args block in conf/xen-snd.conf")
 	open(sys.argv[2], "w").write(new)
 	EOF
-	pws_spawn modproc pipewire -c "$conf/xen-snd.conf"
+	# The process connects to the daemon only once a VM appears, so
+	# readiness is the module having loaded (an info line of pw.conf).
+	PWS_SPAWN_ENV="PIPEWIRE_DEBUG=2,pw.conf:3" pws_spawn modproc pipewire -c "$conf/xen-snd.conf"
 	PWS_PID_MODPROC=$PWS_LAST_PID
 	pws_poll 10 pws_modproc_ready ||
 		{ pws_fail "pipewire -c xen-snd.conf did not connect (log: $PWS_DIR/modproc.log)"; tail -20 "$PWS_DIR/modproc.log" >&2; return 1; }
 }
 pws_modproc_ready() {
 	kill -0 "$PWS_PID_MODPROC" 2>/dev/null &&
-		pws_run pw-dump | grep -q "\"application.process.id\": $PWS_PID_MODPROC"
+		grep -q 'loaded module libpipewire-module-xen-snd' "$PWS_DIR/modproc.log"
 }
 
 # pws_log_hint: where the module logs.
@@ -364,19 +367,7 @@ pws_sink_input_index() {
 	pws_sink_inputs | python3 "$PWS_ANALYZE" pulse index "$1"
 }
 
-# --- recording and playing --------------------------------------------------
-# Test clients are linked explicitly with pw-link, not by WirePlumber: WP
-# 0.4 keeps "follow default" target metadata keyed by object id, and a stale
-# entry would send a later node that reuses the id to the wrong place.
-
-# pws_link_ports OUT_NODE OUT_PREFIX IN_NODE IN_PREFIX: links FL and FR.
-pws_link_ports() {
-	local ch
-	for ch in FL FR; do
-		pws_poll 10 pws_run pw-link "$1:$2_$ch" "$3:$4_$ch" ||
-			{ pws_fail "cannot link $1:$2_$ch -> $3:$4_$ch"; return 1; }
-	done
-}
+# --- recording and the microphone -------------------------------------------
 
 # pws_record_sink FILE: records the monitor of the test sink (S16 stereo at
 # the graph rate) into a WAV until pws_record_stop, through pipewire-pulse,
@@ -400,21 +391,11 @@ pws_record_stop() {
 	PWS_REC_PID=""
 }
 
-# pws_play_source FILE: plays FILE into the host microphone (xen-test-feed ->
-# xen-test-source) in the background; PWS_MIC_PID is the player.
-pws_play_source() {
-	local name="xen-test-mic-player"
-	pws_spawn mic-player pw-play --target 0 --media-role XenTestMic -P "{ node.name = $name }" "$1"
-	PWS_MIC_PID=$PWS_LAST_PID
-	pws_wait_node "$name" 10 || { pws_fail "microphone player did not appear"; return 1; }
-	pws_link_ports "$name" output "$PWS_FEED" playback
-}
-
 # pws_guest_maps [PID]: number of mappings of guest memory (the simulator's
-# memfds, i.e. every memfd that is not PipeWire's own) in the daemon, or in
-# PID; for leak checks: after a guest is gone, the count must drop back.
+# "xensim-grant" memfds) in the daemon, or in PID; for leak checks: after a
+# guest is gone, the count must drop back.
 pws_guest_maps() {
 	local pid=${1:-$PWS_PID_PIPEWIRE}
 	[ -r "/proc/$pid/maps" ] || { pws_fail "cannot read /proc/$pid/maps"; return 1; }
-	grep 'memfd:' "/proc/$pid/maps" | grep -vc 'memfd:pipewire' || true
+	grep -c 'memfd:xensim-grant' "/proc/$pid/maps" || true
 }

@@ -15,7 +15,8 @@ Signals (PCM WAV, 8/16/24/32-bit integer or 32-bit float):
 
 Graph queries (JSON on stdin):
   pw id|none|running|state NAME_GLOB          over pw-dump output
-  pw prop NAME_GLOB KEY | pw nodes GLOB
+  pw prop NAME_GLOB KEY | pw nodes GLOB | pw obj ID KEY
+  pw linked-out|linked-in NAME_GLOB          the node has an active link
   pulse index|volume|props NODE_NAME          over `pactl -f json list sink-inputs`
   pulse names                                 node.name/application.name/index rows
 
@@ -323,6 +324,16 @@ def load_json_stream(text):
 
 def cmd_pw(a):
     dump = load_json_stream(sys.stdin.read())
+    if a.what == "obj":
+        # pw obj ID KEY: a property of any object (client, module...).
+        for o in dump:
+            if str(o.get("id")) == a.name:
+                v = ((o.get("info") or {}).get("props") or {}).get(a.key[0] if a.key else "")
+                if v is None:
+                    die(f"object {a.name} has no property {a.key}")
+                print(v if isinstance(v, str) else json.dumps(v))
+                return
+        die(f"no object {a.name}")
     nodes = list(pw_nodes(dump, a.name))
     if a.what == "none":
         if nodes:
@@ -443,7 +454,7 @@ def main():
 
     g = sub.add_parser("pw")
     g.add_argument("what", choices=["id", "none", "running", "state", "prop", "nodes", "props",
-                                      "linked-out", "linked-in"])
+                                      "linked-out", "linked-in", "obj"])
     g.add_argument("name")
     g.add_argument("key", nargs="*")
     g.set_defaults(f=cmd_pw)

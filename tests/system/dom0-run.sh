@@ -21,7 +21,9 @@ export PULSE_RUNTIME_PATH=/run/pw/pulse
 mkdir -p "$OUT" /run/pw /var/log/xen/console /var/lib/xen /run/xen /run/xenstored /etc/xen
 chmod 700 /run/pw
 
-up() { cut -d' ' -f1 /proc/uptime; }
+up() { local u _; read -r u _ </proc/uptime; echo "$u"; }
+# Milliseconds of uptime (monotonic, unlike dom0's wall clock under TCG).
+now_ms() { local u _; read -r u _ </proc/uptime; echo $((${u%.*} * 1000 + 10#${u#*.} * 10)); }
 log() { echo "dom0: [$(up)] $*"; echo "[$(up)] $*" >>"$OUT/dom0.log"; }
 fact() { echo "$1=$2" >>"$OUT/facts"; log "fact $1=$2"; }
 # Timeline entries tie dom0 events to a position in the recording.
@@ -33,9 +35,9 @@ mark() {
 }
 # poll SECONDS CMD...: true as soon as CMD succeeds, false after SECONDS.
 poll() {
-	local end=$(($(date +%s%N) / 1000000 + $1 * 1000)); shift
+	local end=$(($(now_ms) + $1 * 1000)); shift
 	while ! "$@" >/dev/null 2>&1; do
-		[ $(($(date +%s%N) / 1000000)) -lt $end ] || return 1
+		[ "$(now_ms)" -lt $end ] || return 1
 		sleep 0.2
 	done
 }
@@ -49,7 +51,7 @@ wait_console() {
 	log "timeout after $4 s waiting for '$2' (#${3:-1}) on $1's console"
 	return 1
 }
-ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
+ms_since() { echo $(($(now_ms) - $1)); }
 domid_of() { $XL domid "$1" 2>/dev/null; }
 pw_alive() { kill -0 "$PW_PID" 2>/dev/null && timeout 5 pw-cli info 0 >/dev/null 2>&1; }
 sink_inputs_of() { pactl list sink-inputs 2>/dev/null | grep -c -- "$1"; }
@@ -158,7 +160,7 @@ create() {	# create NAME STEPS: xl create a PV domU running STEPS
 	on_reboot = "restart"
 	$VSND
 	EOF
-	t0=$(date +%s%N)
+	t0=$(now_ms)
 	$XL create "/etc/xen/$1.cfg" >"$OUT/xl-create-$1.txt" 2>&1
 	rc=$?
 	fact "create_${1}_ms" "$(ms_since "$t0")"
@@ -219,7 +221,7 @@ if boot_guest guest2 "play:R,loop:R"; then
 	# 3a. the guest reboots (xl reboot) while playing; xl's monitor destroys
 	#     and re-creates it; the new instance must play again.
 	old=$(domid_of guest2)
-	t0=$(date +%s%N)
+	t0=$(now_ms)
 	$XL reboot guest2 >"$OUT/xl-reboot-guest2.txt" 2>&1
 	fact reboot_rc $?
 	poll 30 sh -c "d=\$($XL domid guest2 2>/dev/null) && [ -n \"\$d\" ] && [ \"\$d\" != '$old' ]" &&
@@ -236,7 +238,7 @@ if [ -n "$(domid_of guest1)" ]; then
 	# 3b. detach guest1's card while it plays.
 	d1=$(domid_of guest1)
 	has_sink_input_of guest1 && fact detach_node_before 1 || fact detach_node_before 0
-	t0=$(date +%s%N)
+	t0=$(now_ms)
 	timeout 30 $XL vsnd-detach guest1 0 >"$OUT/xl-vsnd-detach.txt" 2>&1
 	fact detach_rc $?
 	fact detach_ms "$(ms_since "$t0")"
@@ -250,7 +252,7 @@ if [ -n "$(domid_of guest2)" ]; then
 	# 3c. destroy guest2 while it plays.
 	d2=$(domid_of guest2)
 	has_sink_input_of guest2 && fact destroy_node_before 1 || fact destroy_node_before 0
-	t0=$(date +%s%N)
+	t0=$(now_ms)
 	timeout 30 $XL destroy guest2 >"$OUT/xl-destroy-guest2.txt" 2>&1
 	fact destroy_rc $?
 	fact destroy_ms "$(ms_since "$t0")"

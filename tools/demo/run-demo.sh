@@ -72,7 +72,8 @@ EOF
 pws_record_sink "$T/sink.wav" || die "cannot record the sink"
 
 say "Guest '$VM' (domain 1) plays tune.wav (44.1 kHz S16 stereo) on its vsnd card"
-guest_start vm1 --domid 1 --name "$VM" --play-wav "$T/tune.wav" || die "cannot start the guest"
+guest_start vm1 --domid 1 --name "$VM" --play-wav "$T/tune.wav" --rate 44100 --format s16_le --channels 2 \
+	--seconds 2.4 --trace "$T/trace.csv" || die "cannot start the guest"
 NODE="xen-snd.$VM.*"
 pws_wait_node "$NODE" 15 || { guest_stop vm1; die "no node for the VM appeared (module log: $(pws_log_hint))"; }
 
@@ -97,8 +98,9 @@ pws_run pw-link -l | grep -A1 "^xen-snd\." | sed 's/^/  /'
 guest_wait vm1 30 || die "the guest failed (log: $T/guest-vm1.log)"
 pws_record_stop
 
-say "What the guest saw (its statistics)"
+say "What the guest saw (its statistics and position trace)"
 guest_stats_summary vm1
+guest_trace_summary "$T/trace.csv" 44100
 
 say "What reached the sink: $OUT"
 cp "$T/sink.wav" "$OUT"
