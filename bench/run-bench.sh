@@ -43,6 +43,9 @@ done
 pws_need jq python3 || exit 1
 
 # stack MODULE_ARGS|"": a fresh private stack; "" = no module (relay runs).
+# Capture streams of the load runs record from our own marker source: the
+# stack's audiotestsrc runs out of buffers with several consumers.
+MIC=xsnd-bench-mic
 stack() {
 	pws_stop 2>/dev/null
 	if [ -n "$1" ]; then
@@ -50,6 +53,11 @@ stack() {
 	else
 		pws_start --build "$BUILD" --sim --no-pulse || die "stack"
 	fi
+}
+# mic: starts the shared marker source for the load runs.
+mic() {
+	pws_spawn mic "$MARKS" --inject "$MIC" --out /dev/null
+	pws_wait_node "$MIC" 10 || die "marker source did not start"
 }
 
 # vsnd specs: VM with NP playback and NC capture streams (each <= 8), and the
@@ -66,7 +74,7 @@ guest_args() {
 		items="'CARD, sample-rates=44100;48000, sample-formats=s16_le', 'PCM, name=P'"
 		for ((i = 0; i < np; i++)); do items+=", 'STREAM, type=p'"; done
 		[ "$nc" -gt 0 ] && items+=", 'PCM, name=C'"
-		for ((i = 0; i < nc; i++)); do items+=", 'STREAM, type=c'"; done
+		for ((i = 0; i < nc; i++)); do items+=", 'STREAM, unique-id=target:$MIC, type=c'"; done
 		_a+=(--vm "$dom" --name "vm$dom" --vsnd "[$items]")
 		for ((i = 0; i < np; i++)); do _a+=(--play "source=tone,sub=$i,duration=$secs$opts"); done
 		for ((i = 0; i < nc; i++)); do _a+=(--record "source=silence,pcm=1,sub=$i,duration=$secs$opts"); done
@@ -81,8 +89,8 @@ run_guests() {
 	while [ "$left" -gt 0 ]; do
 		local take=$((left > 256 ? 256 : left)) args=()
 		guest_args args "$take" "$secs" "$opts" $((1 + p * 16))
-		pws_run "$GUEST" --control "$PWS_SIM_DIR/control" --quiet --stats "$OUT/$tag-$p.json" \
-			"${args[@]}" >"$OUT/$tag-$p.log" 2>&1 &
+		pws_run timeout $((secs * 2 + 60)) "$GUEST" --control "$PWS_SIM_DIR/control" --quiet \
+			--stats "$OUT/$tag-$p.json" "${args[@]}" >"$OUT/$tag-$p.log" 2>&1 &
 		pids+=($!)
 		left=$((left - take)); p=$((p + 1))
 	done
@@ -113,12 +121,12 @@ delay_play() {
 # delay_cap TAG RATE: markers from a source node, the guest records them.
 delay_cap() {
 	local tag=$1 rate=$2 mp
-	pws_spawn "marks-$tag" "$MARKS" --inject xsnd-bench-mic --every "$MARK_MS" --out "$OUT/$tag-edges.csv"
+	pws_spawn "marks-$tag" "$MARKS" --inject xsnd-bench-markers --every "$MARK_MS" --out "$OUT/$tag-edges.csv"
 	mp=$PWS_LAST_PID
-	pws_wait_node xsnd-bench-mic 10 || die "marker source did not start"
+	pws_wait_node xsnd-bench-markers 10 || die "marker source did not start"
 	pws_run "$GUEST" --control "$PWS_SIM_DIR/control" --quiet --stats "$OUT/$tag.json" --trace "$OUT/$tag.csv" \
 		--vm 2 --name benchc \
-		--vsnd "['CARD, sample-rates=44100;48000', 'PCM, name=Main', 'STREAM, unique-id=target:xsnd-bench-mic, type=c']" \
+		--vsnd "['CARD, sample-rates=44100;48000', 'PCM, name=Main', 'STREAM, unique-id=target:xsnd-bench-markers, type=c']" \
 		--record "source=marker,rate=$rate,duration=$T_DELAY" >"$OUT/$tag.log" 2>&1 ||
 		die "$tag: guest failed: $(tail -3 "$OUT/$tag.log")"
 	pws_kill "$mp" INT
@@ -180,10 +188,12 @@ load_run() {
 	local who=$1 n=$2 c0 c1 r0=0 r1=0 rp=""
 	if [ "$who" = module ]; then
 		stack "node.latency=256/48000"
+		mic
 	else
 		stack ""
+		mic
 		pws_spawn relay "$RELAY" --control "$PWS_SIM_DIR/control" --latency 256/48000 \
-			--report "$OUT/relay-$n.json"
+			--capture-target "$MIC" --report "$OUT/relay-$n.json"
 		rp=$PWS_LAST_PID
 		sleep 0.5
 	fi
@@ -205,6 +215,7 @@ load_run() {
 
 idle_run() {
 	stack "node.latency=256/48000"
+	mic
 	local c0 c1
 	sleep 1
 	c0=$(cpu_ms "$PWS_PID_PIPEWIRE"); sleep "$T_LOAD"; c1=$(cpu_ms "$PWS_PID_PIPEWIRE")
@@ -241,6 +252,7 @@ fi
 # probe N SECONDS: 0 if N streams run SECONDS s without xruns or failures.
 probe() {
 	stack "node.latency=256/48000"
+	mic
 	run_guests "max-$1-$2" "$1" "$2" >/dev/null 2>&1
 	python3 "$STATS" check "$OUT/max-$1-$2"-*.json >"$OUT/max-$1-$2.check" 2>&1
 	local rc=$?

@@ -10,6 +10,7 @@
  * played, silence included, so the clock runs like a sound card's.
  *
  *   xsnd-relay --control SIM/control [--latency 256/48000] [--report FILE]
+ *              [--capture-target NODE]
  *
  * Built from the protocol core (src/sndif) and the Xen access interface
  * (src/xen, simulator backend). One main thread (requests, xenstore,
@@ -89,6 +90,7 @@ struct relay {
 	struct xsnd_xen *x;
 	struct xsnd_limits lim;
 	const char *latency;
+	const char *capture_target;
 	struct rdev dev[MAX_DEV];
 	uint32_t grefs[MAX_PAGES];
 	uint64_t requests, bad_requests, writes, reads, bytes_copied, underruns, overruns, events;
@@ -269,6 +271,8 @@ static int stream_open(struct relay *r, struct rstream *s, const struct xsnd_ope
 			PW_KEY_NODE_NAME, name, NULL);
 	if (r->latency != NULL)
 		pw_properties_set(props, PW_KEY_NODE_LATENCY, r->latency);
+	if (!play && r->capture_target != NULL)
+		pw_properties_set(props, PW_KEY_TARGET_OBJECT, r->capture_target);
 	s->pw = pw_stream_new(r->core, name, props);
 	if (s->pw == NULL)
 		return -errno;
@@ -621,6 +625,7 @@ int main(int argc, char **argv)
 		{ "control", required_argument, NULL, 'c' },
 		{ "latency", required_argument, NULL, 'l' },
 		{ "report", required_argument, NULL, 'r' },
+		{ "capture-target", required_argument, NULL, 't' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct xsnd_xen_config xc = { .backend = "sim" };
@@ -635,11 +640,13 @@ int main(int argc, char **argv)
 		case 'c': xc.sim_socket = optarg; break;
 		case 'l': r->latency = optarg; break;
 		case 'r': report = optarg; break;
+		case 't': r->capture_target = optarg; break;
 		default: return 2;
 		}
 	}
 	if (xc.sim_socket == NULL) {
-		fprintf(stderr, "usage: xsnd-relay --control SIM/control [--latency N/RATE] [--report FILE]\n");
+		fprintf(stderr, "usage: xsnd-relay --control SIM/control [--latency N/RATE] [--report FILE] "
+				"[--capture-target NODE]\n");
 		return 2;
 	}
 	xsnd_limits_init_default(&r->lim);
