@@ -146,6 +146,9 @@ static struct xsnd_card *card_new(struct impl *impl, uint32_t domid, uint32_t de
 				domid, devid, fe, expect);
 		return NULL;
 	}
+	/* nodes a dead domain left behind are the toolstack's to remove */
+	if (!xs_is_domain_introduced(impl->xen->xs, domid))
+		return NULL;
 	if (count_cards(impl, domid) >= impl->max_cards_per_domain) {
 		pw_log_warn("domain %u vsnd %u: ignoring device, more than %u cards for one domain",
 				domid, devid, impl->max_cards_per_domain);
@@ -167,8 +170,11 @@ static struct xsnd_card *card_new(struct impl *impl, uint32_t domid, uint32_t de
 		return NULL;
 	}
 	spa_list_append(&impl->cards, &card->link);
-	/* offered before InitWait, so the frontend can ask before Initialised */
-	write_backend_key(card, XSND_FIELD_FEATURE_DELAY, "1");
+	/* offered before InitWait, so the frontend can ask before Initialised;
+	 * written only once: every write fires our own watch again */
+	snprintf(path, sizeof(path), "%s/%s", card->be_path, XSND_FIELD_FEATURE_DELAY);
+	if (xsnd_xs_read(impl->xen->xs, path, fe, sizeof(fe)) != 1 || fe[0] != '1')
+		write_backend_key(card, XSND_FIELD_FEATURE_DELAY, "1");
 	pw_log_info("domain %u (%s) vsnd %u: new device", domid, card->vm->name, devid);
 	return card;
 }
@@ -192,7 +198,9 @@ static void card_evaluate(struct xsnd_card *card)
 	view.first_look = !card->seen;
 	view.be_removed = !backend_dir_exists(card);
 	online = read_state(impl, card->be_path, "online");
-	view.online = online != 0;	/* absent counts as online */
+	/* absent counts as online; a dead domain whose nodes the toolstack
+	 * left behind (or has yet to remove) does not */
+	view.online = online != 0 && xs_is_domain_introduced(impl->xen->xs, card->domid);
 	view.be_state = read_state(impl, card->be_path, "state");
 	view.fe_state = read_state(impl, card->fe_path, "state");
 	view.connected = card->connected;

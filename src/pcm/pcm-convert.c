@@ -326,7 +326,9 @@ float xsnd_pcm_gain_from_millidb(int32_t millidb)
 {
 	if (millidb <= -100000)
 		return 0.0f;
-	if (millidb > 24000)	/* no more than +24 dB from a guest */
-		millidb = 24000;
+	/* A guest may only attenuate: a gain above unity would lift its
+	 * (already clipped) samples above full scale in the host mix. */
+	if (millidb >= 0)
+		return 1.0f;
 	return powf(10.0f, (float)millidb / 20000.0f);
 }

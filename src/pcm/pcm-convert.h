@@ -35,7 +35,8 @@ const struct xsnd_pcm_convert *xsnd_pcm_convert_get(uint32_t sndif_format);
 /* Scales interleaved frames by a per-channel gain (gain[c], c < channels). */
 void xsnd_pcm_apply_gain(float *buf, uint32_t n_frames, uint32_t channels, const float *gain);
 
-/* sndif volume unit (0.001 dB) to a linear gain; muted or <= -100 dB is 0. */
+/* sndif volume unit (0.001 dB) to a linear gain in [0, 1]: a guest can only
+ * attenuate; <= -100 dB is 0. */
 float xsnd_pcm_gain_from_millidb(int32_t millidb);
 
 #endif

@@ -66,8 +66,8 @@ int hg_domain_create(struct hg_guest *g, const struct hg_kv *cfg, uint32_t n_cfg
 /* `xl destroy`: domain gone, then libxl force-removes the nodes. */
 void hg_domain_destroy(struct hg_guest *g, bool remove_nodes);
 int hg_read_int(struct xs_handle *xs, const char *path, int def);
-/* Polls <be>/state until it equals `want` (or, with want < 0, until it
- * leaves the states listed in ~want's bit set). Returns the last state seen. */
+/* Polls <be>/state until it equals `want` or the time is up; returns the
+ * last state seen (-1: absent). */
 int hg_wait_be_state(struct hg_guest *g, int want, int timeout_ms);
 bool hg_fe_write(struct hg_guest *g, const char *key, const char *value);
 

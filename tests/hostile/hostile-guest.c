@@ -149,7 +149,8 @@ static void play(struct hg_stream *s, uint32_t bytes, uint32_t period, uint32_t 
 	}
 }
 
-static void fill_silence(struct hg_stream *s, uint32_t offset, uint32_t len, void *data)
+static void fill_silence(struct hg_stream *s, uint32_t offset, uint32_t len,
+		void *data __attribute__((unused)))
 {
 	memset((char *)s->buf + offset, 0, len);
 }
@@ -287,7 +288,6 @@ static int scenario_requests(struct hg_guest *g)
 	uint32_t *dir;
 	void *p;
 	uint32_t ref, refs[4];
-	int32_t st;
 
 	start_card(g);
 
@@ -426,7 +426,6 @@ static int scenario_requests(struct hg_guest *g)
 			break;
 		}
 	}
-	(void)st;
 	hg_domain_destroy(g, true);
 	return 0;
 }
@@ -518,7 +517,7 @@ static int scenario_float(struct hg_guest *g, const struct opts *o)
 
 /* ---- e) event page ---- */
 
-static void tick_garbage_cons(struct hg_stream *s, double t, void *data)
+static void tick_garbage_cons(struct hg_stream *s, double t __attribute__((unused)), void *data)
 {
 	struct xensnd_event_page *p = s->evt_page;
 	uint32_t *k = data, prod = __atomic_load_n(&p->in_prod, __ATOMIC_ACQUIRE);
@@ -787,6 +786,8 @@ static int scenario_destroy(struct hg_guest *g, const struct opts *o)
 	play(s, 16384, 4096, frame_size(XENSND_PCM_FORMAT_S16_LE), o->seconds, fill_silence,
 			NULL, NULL, &r);
 	hg_check(g, r.timeouts == 0 && r.refused == 0, "played %.1f s (%u writes)", o->seconds, r.writes);
+	if (getenv("HG_STOP_FIRST") && *getenv("HG_STOP_FIRST"))	/* diagnosis only */
+		stop_close(g, s);
 	/* no STOP, no CLOSE, no Closing: the domain just goes */
 	printf("destroying domain %u%s\n", g->domid,
 			o->keep_nodes ? " (xenstore nodes left behind)" : "");

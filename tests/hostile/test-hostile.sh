@@ -7,6 +7,7 @@
 # untouched (counter pattern sample-exact at the sink).
 . "$(dirname "$0")/../integration/common.sh"
 SCENARIO=${2:?usage: $0 BUILD_DIR SCENARIO}
+# shellcheck disable=SC2034 # used by common.sh
 XT_NAME="hostile-$SCENARIO"
 HG="$XT_BUILD/tests/hostile/xsnd-hostile-guest"
 [ -x "$HG" ] || fail "hostile guest not built: $HG"
@@ -32,7 +33,7 @@ hg_run() {
 hg_spawn() {
 	local name=$1 domid=$2; shift 2
 	echo "-- xsnd-hostile-guest --domid $domid $* (background)"
-	pws_spawn "hg-$name" nice -n "${HG_NICE:-0}" "$HG" --control "$PWS_SIM_DIR/control" --domid "$domid" --name "$name" "$@"
+	pws_spawn "hg-$name" env HG_STOP_FIRST="${HG_STOP_FIRST:-}" nice -n "${HG_NICE:-0}" "$HG" --control "$PWS_SIM_DIR/control" --domid "$domid" --name "$name" "$@"
 	HG_PID=$PWS_LAST_PID
 }
 hg_wait() {
@@ -101,6 +102,7 @@ other_check() {
 pw_responsive() {
 	local t0 dt
 	t0=$(date +%s%N)
+	# shellcheck disable=SC2046 # pws_env prints KEY=VALUE words
 	timeout 5 env -i $(pws_env) pw-cli info 0 | grep -q core.name || fail "pw-cli info 0 got no answer"
 	dt=$((($(date +%s%N) - t0) / 1000000))
 	[ $dt -le 1000 ] || fail "pw-cli info 0 took $dt ms"
@@ -146,6 +148,7 @@ float | float-gain)
 	step "NaN/Inf/1e30 floats while vm1 plays a 440 Hz tone at -12 dBFS"
 	pws_spawn recorder parec --device="$PWS_SINK.monitor" --format=float32le --rate=48000 \
 		--channels=2 --latency-msec=20 --file-format=wav --client-name=xen-test-recorder "$T/mix.wav"
+	# shellcheck disable=SC2034 # pws_record_stop ends it
 	PWS_REC_PID=$PWS_LAST_PID
 	poll_or_fail 10 "recorder not running" pws_rec_running
 	guest_start vm1 --domid 1 --name vm1 --play-tone 440 --opts amp=0.25 --rate 48000 \

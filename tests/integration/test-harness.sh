@@ -12,9 +12,10 @@ T=$PWS_DIR
 
 # vm_play NAME FILE: an emulated VM playback stream. paplay, because
 # pipewire-pulse buffers generously on a real-time thread; a pw-play client
-# underran on the loaded test machine.
+# underran on the loaded test machine. Real-time too, like the guests.
 vm_play() {
-	pws_spawn "play-$1" paplay --client-name="$1" --property=application.name="$1" \
+	# shellcheck disable=SC2046
+	pws_spawn "play-$1" $(pws_rt) paplay --client-name="$1" --property=application.name="$1" \
 		--property=node.name="xen-snd.$1.0.0.0" --property=node.always-process=true "$2"
 }
 

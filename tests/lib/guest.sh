@@ -28,7 +28,6 @@ GUEST_DEFAULT_SPEC="['CARD, short-name=VSND, sample-rates=44100;48000, sample-fo
 guest_check_built() {
 	GUEST_BIN="$1/tools/vsnd-guest/vsnd-guest"
 	[ -x "$GUEST_BIN" ] || { echo "guest: FAIL: guest simulator not built: $GUEST_BIN" >&2; return 1; }
-	pws_need chrt prlimit || return 1
 }
 
 guest_start() {
@@ -67,10 +66,9 @@ guest_start() {
 	# A VM has CPUs of its own; on a loaded test machine an ordinary process
 	# is starved for tens of ms and the guest underruns for reasons that have
 	# nothing to do with the backend. So the simulator gets a low real-time
-	# priority (below the daemon's 88), with the RLIMIT_RTTIME guard.
-	# shellcheck disable=SC2086
-	pws_spawn "guest-$id" chrt -f 10 prlimit --rttime=200000:400000 -- \
-		"$GUEST_BIN" "${args[@]}" $extra
+	# priority (pws_rt: below the daemon's 88, with the RLIMIT_RTTIME guard).
+	# shellcheck disable=SC2046,SC2086
+	pws_spawn "guest-$id" $(pws_rt) "$GUEST_BIN" "${args[@]}" $extra
 	GUEST_PID[$id]=$PWS_LAST_PID
 }
 
@@ -151,7 +149,7 @@ guest_stats_summary() {
 	import json, sys
 	st = json.load(open(sys.argv[1]))
 	for s in st.get("streams", []):
-	    print(f"  {s.get('name')}: {'playback' if s.get('playback') else 'capture'}, "
+	    print(f"  {s.get('name')}: {s.get('type')}, "
 	          f"{s.get('frames')} frames, {s.get('cur_pos_events')} position events, "
 	          f"last position {s.get('last_position')} bytes, xruns {s.get('xruns')}, "
 	          f"id errors {s.get('id_errors')}, result {s.get('result')}")

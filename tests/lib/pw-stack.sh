@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034  # PWS_* variables are for the scripts that source this
 # SPDX-License-Identifier: MIT
 #
 # Private, headless audio stack for xen-snd tests and the demo.
@@ -43,6 +44,15 @@ pws_need() {
 		command -v "$c" >/dev/null 2>&1 ||
 			{ pws_fail "missing prerequisite '$c' (run scripts/install-deps.sh)"; return 1; }
 	done
+}
+
+# pws_rt: the command prefix that runs a test client at a low real-time
+# priority (below the daemon's 88), when this user may; empty otherwise.
+# A loaded machine starves ordinary processes for tens of milliseconds.
+pws_rt() {
+	if chrt -f 10 prlimit --rttime=200000:400000 true 2>/dev/null; then
+		echo "chrt -f 10 prlimit --rttime=200000:400000 --"
+	fi
 }
 
 # pws_poll TIMEOUT_S CMD...: retries CMD every 50 ms until it succeeds.
@@ -193,7 +203,6 @@ pws_check_module() {
 }
 
 pws_pw_ready() { pws_run pw-cli info 0 | grep -q 'core.name'; }
-pws_node_exists() { pws_node_id "$1" >/dev/null; }
 pws_pulse_ready() { pws_run pactl info | grep -q 'Server Name'; }
 pws_wp_ready() {
 	# WirePlumber has made the test sink the default one.
@@ -346,15 +355,19 @@ pws_dump() { pws_run pw-dump; }
 #   pws_q prop NODE_NAME KEY         -> the value of a node property
 pws_q() { pws_dump | python3 "$PWS_ANALYZE" pw "$@"; }
 
+# pws_qn WHAT NAME: like pws_q, over a pw-dump of the matching objects only
+# (much cheaper than a full dump on a loaded machine).
+pws_qn() { pws_run pw-dump "$2" | python3 "$PWS_ANALYZE" pw "$1" "$2"; }
+
 # pws_node_id NAME: prints the id of the node called NAME, fails if absent.
-pws_node_id() { pws_q id "$1"; }
+pws_node_id() { pws_qn id "$1"; }
 
 # pws_wait_node NAME [TIMEOUT]: polls until a node with that name (glob) exists.
-pws_wait_node() { pws_poll "${2:-10}" pws_q id "$1"; }
+pws_wait_node() { pws_poll "${2:-10}" pws_qn id "$1"; }
 # pws_wait_no_node NAME [TIMEOUT]: polls until no node matches.
-pws_wait_no_node() { pws_poll "${2:-10}" pws_q none "$1"; }
+pws_wait_no_node() { pws_poll "${2:-10}" pws_qn none "$1"; }
 # pws_wait_running NAME [TIMEOUT]: polls until the node is linked and running.
-pws_wait_running() { pws_poll "${2:-10}" pws_q running "$1"; }
+pws_wait_running() { pws_poll "${2:-10}" pws_qn running "$1"; }
 
 # pws_sink_inputs: pactl's sink inputs as a JSON list of
 # {index, client, application.name, node.name, volume (0..1 linear per
@@ -373,7 +386,8 @@ pws_sink_input_index() {
 # the graph rate) into a WAV until pws_record_stop, through pipewire-pulse,
 # whose large record buffer survives scheduling hiccups of a loaded machine.
 pws_record_sink() {
-	pws_spawn recorder parec --device="$PWS_SINK.monitor" --format=s16le \
+	# shellcheck disable=SC2046
+	pws_spawn recorder $(pws_rt) parec --device="$PWS_SINK.monitor" --format=s16le \
 		--rate="$PWS_RATE" --channels=2 --latency-msec=20 --file-format=wav \
 		--property=media.role=XenTestRecorder --client-name=xen-test-recorder "$1"
 	PWS_REC_PID=$PWS_LAST_PID

@@ -24,6 +24,7 @@ case "${1:-}" in
 --demo) MODE=demo; shift ;;
 --check) CHECK=${2:?}; shift 2 ;;
 --boot) MODE=boot; shift ;;
+--stress) MODE=stress; shift ;;	# platform check, see dom0-run.sh
 esac
 BUILD=$(cd "${1:-build}" 2>/dev/null && pwd) || { echo "system: no build dir ${1:-build}" >&2; exit 1; }
 CACHE=${XSND_SYSTEM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/xen-snd-system}
@@ -52,7 +53,7 @@ prepare_share() {	# IMAGES SHARE
 	cp "$img/vmlinux-domu" "$s/"
 	echo "${MODE/boot/suite}" >"$s/mode"
 	# Debug knobs reach dom0 through the share.
-	env | grep -E '^XSND_(MODULE_DEBUG|DOMU_LOGLEVEL)=' >"$s/env" || true
+	env | grep -E '^XSND_(MODULE_DEBUG|DOMU_LOGLEVEL|NO_VSND|DOM0_WATCHDOG)=' >"$s/env" || true
 	if [ -f "$MODULE" ]; then
 		cp "$MODULE" "$s/module/"
 	else
@@ -80,7 +81,7 @@ boot() {	# IMAGES SHARE SERIAL_LOG
 	# some of it: glibc's AVX2 string functions then corrupt the heap of
 	# PipeWire and crash busybox (seen here as "malloc(): unsorted double
 	# linked list corrupted" and random segfaults). SSE paths are fine.
-	local qemu=(qemu-system-x86_64 -machine q35 -accel tcg,thread=single -cpu max,-avx,-avx2 -smp 2 -m 2048
+	local qemu=(qemu-system-x86_64 -machine q35,accel=tcg -cpu "${XSND_QEMU_CPU:-max,-avx,-avx2}" -smp 2 -m 2048
 		-display none -monitor none -serial stdio -no-reboot -nic none
 		-device isa-debug-exit,iobase=0xf4,iosize=0x04
 		-fsdev "local,id=xsnd,path=$s,security_model=none"
@@ -118,7 +119,8 @@ run_suite() {
 	local t_boot=$(($(date +%s) - t1))
 	cp "$img/versions.txt" "$RES/"
 	printf 'images_s=%s\nqemu_s=%s\n' "$t_img" "$t_boot" >"$RES/timings"
-	if [ "$MODE" = demo ]; then
+	if [ "$MODE" = demo ] || [ "$MODE" = stress ]; then
+		cat "$share/out/facts" >&2
 		log "demo finished (${t_boot}s); dom0 logs in $share/out"
 		return 0
 	fi
@@ -131,7 +133,7 @@ run_suite() {
 }
 
 mkdir -p "$WORK"
-if [ "$MODE" = demo ]; then
+if [ "$MODE" = demo ] || [ "$MODE" = stress ]; then
 	run_suite
 	exit $?
 fi

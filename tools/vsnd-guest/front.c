@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <xenstore.h>
 
+#include "delay-ext.h"
 #include "vg.h"
 #include "xensim.h"
 
@@ -281,11 +282,28 @@ static const struct vg_stream_cfg *stream_by_index(struct vg_front *fe, uint32_t
 	return NULL;
 }
 
+/* The delay extension (docs/protocol-delay.md): asked for only when the
+ * VM wants it and the backend offers it. */
+static bool want_delay_ext(struct vg_front *fe)
+{
+	char p[VG_PATH_MAX + 32], *v;
+	bool on;
+
+	if (!fe->guest->delay_report)
+		return false;
+	snprintf(p, sizeof(p), "%s/%s", fe->be_path, XSND_FIELD_FEATURE_DELAY);
+	v = vg_xs_read(fe->guest->xs, p);
+	on = v != NULL && strcmp(v, "1") == 0;
+	free(v);
+	return on;
+}
+
 /* xen_snd_front_evtchnl_publish_all: every stream's four keys, one transaction. */
 static int publish_all(struct vg_front *fe)
 {
 	struct xs_handle *xs = fe->guest->xs;
 
+	fe->delay_ext = want_delay_ext(fe);
 	for (int attempt = 0; attempt < 100; attempt++) {
 		xs_transaction_t t = xs_transaction_start(xs);
 		int res = 0;
@@ -304,6 +322,13 @@ static int publish_all(struct vg_front *fe)
 			    (res = write_u(xs, t, sc->path, XENSND_FIELD_EVT_RING_REF, fe->pairs[i].evt.gref)) ||
 			    (res = write_u(xs, t, sc->path, XENSND_FIELD_EVT_EVT_CHNL, (uint32_t)fe->pairs[i].evt.port)))
 				break;
+		}
+		if (res == 0 && fe->delay_ext) {
+			char p[VG_PATH_MAX + 32];
+
+			snprintf(p, sizeof(p), "%s/%s", fe->path, XSND_FIELD_REQUEST_DELAY);
+			if (!xs_write(xs, t, p, "1", 1))
+				res = -errno;
 		}
 		if (res < 0) {
 			xs_transaction_end(xs, t, true);
@@ -585,8 +610,16 @@ static void irq_evt(struct vg_chan *c)
 			}
 			continue;
 		}
-		if (ev.type == XENSND_EVT_CUR_POS && c->pcm != NULL)
+		if (ev.type == XENSND_EVT_CUR_POS && c->pcm != NULL) {
+			if (c->front->delay_ext) {
+				struct xsnd_cur_pos_ext x;
+
+				memcpy(&x, &ev.op, sizeof(x));
+				if (x.flags & XSND_CUR_POS_DELAY_VALID)
+					vg_pcm_ext_delay(c->pcm, x.delay_frames);
+			}
 			vg_pcm_cur_pos(c->pcm, ev.op.cur_pos.position);
+		}
 	}
 	page->in_cons = cons;
 	wmb();

@@ -21,7 +21,7 @@ static void usage(FILE *f)
 	fprintf(f,
 "usage: vsnd-guest --control SOCKET [global options] VM [VM ...]\n"
 "  VM := --vm DOMID [--name NAME] [--vsnd SPEC [--xs-write KEY=VALUE]...]...\n"
-"        [--play OPTS] [--record OPTS] [--detach]\n"
+"        [--play OPTS] [--record OPTS] [--detach] [--delay-report]\n"
 "  SPEC: the items of an xl vsnd line, e.g.\n"
 "        \"['CARD, sample-rates=44100;48000', 'PCM, name=Main', 'STREAM, unique-id=pb0, type=p']\"\n"
 "  OPTS: comma separated key=value: card= pcm= sub= source=counter|tone|wav|silence|marker\n"
@@ -177,6 +177,8 @@ static int parse_args(struct vg_ctx *ctx, int argc, char **argv)
 			snprintf(g->name, sizeof(g->name), "%s", v);
 		} else if (strcmp(a, "--detach") == 0) {
 			g->detach = true;
+		} else if (strcmp(a, "--delay-report") == 0) {
+			g->delay_report = true;
 		} else if (strcmp(a, "--vsnd") == 0) {
 			struct vg_card_spec *cs;
 			const char *items[64];

@@ -29,11 +29,12 @@ static void trace(struct vg_pcm *pcm, const char *what, uint64_t a, uint64_t b)
 
 	if (f == NULL)
 		return;
-	/* time, stream, event, value, hw_ptr (frames), appl_ptr (frames), delay (frames) */
+	/* time, stream, event, value, hw_ptr (frames), appl_ptr (frames), delay (frames:
+	 * playback delay as snd_pcm_delay() computes it, with the extension's delay) */
 	fprintf(f, "%lld,%s,%s,%llu,%llu,%llu,%llu,%lld\n", (long long)vg_now_ns(),
 			pcm->app->stats.name, what, (unsigned long long)a, (unsigned long long)b,
 			(unsigned long long)pcm->core_hw, (unsigned long long)pcm->appl,
-			(long long)(pcm->appl - pcm->core_hw));
+			(long long)(pcm->appl - pcm->core_hw) + pcm->ext_delay);
 }
 
 /*
@@ -63,6 +64,7 @@ static void trace_marks(struct vg_pcm *pcm, const uint8_t *data, uint64_t frames
 			/* playback: frames queued before it; capture: frames since it was captured */
 			told = app->cfg.playback ? (int64_t)(pcm->appl + n) - (int64_t)pcm->core_hw :
 				(int64_t)pcm->core_hw - (int64_t)(pcm->appl + n);
+			told += pcm->ext_delay;
 			told = told * 1000000000 / (int64_t)pcm->rate;
 			app->marks++;
 			if (pcm_ctx(pcm)->trace != NULL)
@@ -71,7 +73,7 @@ static void trace_marks(struct vg_pcm *pcm, const uint8_t *data, uint64_t frames
 						(unsigned long long)(pcm->appl + n), (long long)told,
 						(unsigned long long)pcm->core_hw,
 						(unsigned long long)pcm->appl,
-						(long long)(pcm->appl - pcm->core_hw));
+						(long long)(pcm->appl - pcm->core_hw) + pcm->ext_delay);
 		}
 		app->mark_prev = x;
 	}
@@ -223,6 +225,7 @@ static void stream_clear(struct vg_pcm *pcm)
 	pcm->be_cur_frame = 0;
 	pcm->out_frames = 0;
 	pcm->hw_ptr = 0;
+	pcm->ext_delay = 0;
 	if (pcm->pair != NULL) {
 		pcm->pair->req.evt_next_id = 0;
 		pcm->pair->evt.evt_next_id = 0;
@@ -326,6 +329,15 @@ void vg_pcm_cur_pos(struct vg_pcm *pcm, uint64_t pos_bytes)
 		pcm->out_frames %= pcm->period_size;
 		period_elapsed(pcm);
 	}
+}
+
+/* The delay extension's runtime->delay: what a frontend that negotiated it
+ * adds to appl_ptr - hw_ptr (playback) or hw_ptr - appl_ptr (capture).
+ * Not corrected for the time since the event: a guest cannot relate the
+ * backend's timestamp to its own clock. */
+void vg_pcm_ext_delay(struct vg_pcm *pcm, int32_t delay_frames)
+{
+	pcm->ext_delay = delay_frames > 0 ? delay_frames : 0;
 }
 
 /* Sends a STOP the interrupt path decided on (xrun, end of drain). */

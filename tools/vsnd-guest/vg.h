@@ -105,6 +105,7 @@ struct vg_front {
 	struct vg_pcm_cfg pcms[XSND_MAX_PCMS];
 	struct vg_pair pairs[XSND_MAX_STREAMS];
 	uint32_t n_pairs;
+	bool delay_ext;			/* delay extension negotiated (docs/protocol-delay.md) */
 	bool card;			/* ALSA card exists (state Connected) */
 	uint32_t card_gen;		/* bumped on every card creation/removal */
 };
@@ -163,6 +164,7 @@ struct vg_pcm {
 	uint64_t start_threshold;
 	uint64_t period_seq;		/* snd_pcm_period_elapsed() calls */
 	bool stop_pending;		/* xrun/drain end: TRIGGER STOP still to send */
+	int64_t ext_delay;		/* runtime->delay from the delay extension, frames */
 	enum vg_alsa_state stop_to;
 };
 
@@ -200,6 +202,7 @@ struct vg_guest {
 	struct vg_app apps[VG_MAX_APPS];
 	bool running;			/* domain created and devices added */
 	bool detach;			/* xl vsnd-detach at the end instead of destroy */
+	bool delay_report;		/* frontend asks for the delay extension */
 	bool failed;
 };
 
@@ -240,6 +243,8 @@ struct vg_pair *vg_front_pair(struct vg_front *fe, uint32_t pcm, uint32_t sub, b
 
 /* pcm.c: ALSA core + snd_xen_front PCM ops, and the application */
 void vg_pcm_cur_pos(struct vg_pcm *pcm, uint64_t pos_bytes);
+/* delay extension: the event's delay (frames), when flagged valid */
+void vg_pcm_ext_delay(struct vg_pcm *pcm, int32_t delay_frames);
 void vg_app_main(struct vg_co *co, void *data);
 
 /* toolstack.c: xl */
