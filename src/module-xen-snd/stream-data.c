@@ -86,7 +86,7 @@ static uint32_t guest_copy(struct xsnd_stream *s, float *audio, uint32_t n_frame
 	uint32_t bsz = s->params.buffer_sz, done = 0;
 
 	while (done < n_frames) {
-		uint32_t off = (uint32_t)((rt->pos + rt->shift) % bsz);
+		uint32_t off = (uint32_t)(rt->pos % bsz);
 		uint32_t n = SPA_MIN(n_frames - done, (bsz - off) / fs);
 		if (n == 0)
 			break;

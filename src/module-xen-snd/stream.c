@@ -54,7 +54,7 @@ static void respond_status(struct xsnd_stream *s, const struct xensnd_req *req, 
 /* ---- changes to the data thread's state, applied between two cycles ---- */
 
 struct rt_change {
-	enum { RT_RUN, RT_STOP, RT_REBASE, RT_GAIN } what;
+	enum { RT_RUN, RT_STOP, RT_GAIN } what;
 	uint32_t offset, length;
 };
 
@@ -64,7 +64,7 @@ static int do_rt_change(struct spa_loop *loop, bool async, uint32_t seq,
 	struct xsnd_stream *s = user_data;
 	const struct rt_change *c = data;
 	struct xsnd_stream_rt *rt = &s->rt;
-	uint32_t i, bsz = s->params.buffer_sz;
+	uint32_t i;
 
 	switch (c->what) {
 	case RT_RUN:
@@ -75,12 +75,6 @@ static int do_rt_change(struct spa_loop *loop, bool async, uint32_t seq,
 		/* STOP drops what the guest queued; PAUSE keeps it (see caller) */
 		if (c->length)
 			__atomic_store_n(&rt->valid, rt->pos, __ATOMIC_RELEASE);
-		break;
-	case RT_REBASE:
-		/* The guest restarted writing elsewhere (e.g. after an xrun
-		 * recovery): counter rt->pos now maps to c->offset. */
-		rt->shift = (uint32_t)((c->offset + bsz - rt->pos % bsz) % bsz);
-		__atomic_store_n(&rt->valid, rt->pos + c->length, __ATOMIC_RELEASE);
 		break;
 	case RT_GAIN:
 		rt->unity = true;
@@ -294,7 +288,6 @@ static int do_open(struct xsnd_stream *s, const struct xsnd_open_params *op, str
 		s->vol_millidb[i] = 0;
 	}
 	s->read_pending = false;
-	s->read_cursor = 0;
 	memset(&s->rt, 0, sizeof(s->rt));	/* no node yet: the data thread cannot see it */
 	xsnd_position_init(&s->rt.position, op->period_sz / op->frame_size);
 	xsnd_history_reset(&s->rt.history);
@@ -335,18 +328,27 @@ void xsnd_stream_close(struct xsnd_stream *s)
 	s->state = XSND_STATE_CLOSED;
 }
 
+/*
+ * The guest's buffer is a ring that the data thread reads (playback) or
+ * writes (capture) at `pos` modulo its size, like a sound card's DMA. A
+ * request names a region by its offset; where that region lies relative to
+ * the DMA pointer says how far the guest's data reaches. Keeping to the
+ * pointer, instead of following the guest's offsets, is what keeps Linux's
+ * frontend consistent after an xrun: its ALSA core restarts at 0 while the
+ * frontend's hw pointer does not, and the data follows the latter.
+ */
 static void do_write(struct xsnd_stream *s, uint32_t offset, uint32_t length)
 {
 	uint32_t bsz = s->params.buffer_sz;
-	uint64_t valid = s->rt.valid;	/* only the main thread writes it outside invokes */
 	uint64_t pos = __atomic_load_n(&s->rt.pos, __ATOMIC_ACQUIRE);
+	uint32_t ptr = (uint32_t)(pos % bsz);
+	/* the end of the written region, as the first counter past pos */
+	uint64_t end = pos + ((uint64_t)offset + length + bsz - ptr - 1) % bsz + 1;
 
-	pw_log_trace("%s: WRITE %u+%u, valid %" PRIu64 " pos %" PRIu64 " shift %u", s->node_name,
-			offset, length, valid, pos, s->rt.shift);
-	if ((valid + s->rt.shift) % bsz == offset && valid + length - pos <= bsz)
-		__atomic_store_n(&s->rt.valid, valid + length, __ATOMIC_RELEASE);
-	else
-		rt_change(s, RT_REBASE, offset, length);
+	pw_log_trace("%s: WRITE %u+%u, pos %" PRIu64 ": data up to %" PRIu64,
+			s->node_name, offset, length, pos, end);
+	if (length > 0)
+		__atomic_store_n(&s->rt.valid, end, __ATOMIC_RELEASE);
 }
 
 /* Returns 0 to answer now, 1 when the answer waits for captured data. */
@@ -354,28 +356,25 @@ static int do_read(struct xsnd_stream *s, const struct xensnd_req *req, uint32_t
 {
 	uint32_t bsz = s->params.buffer_sz;
 	uint64_t pos = __atomic_load_n(&s->rt.pos, __ATOMIC_ACQUIRE);
-	uint64_t cur = s->read_cursor;
+	uint32_t ptr = (uint32_t)(pos % bsz);
+	/* how far the end of the region lies behind the DMA pointer */
+	uint32_t behind = (uint32_t)((ptr + (uint64_t)bsz - ((uint64_t)offset + length) % bsz) % bsz);
 
-	if ((cur + s->rt.shift) % bsz != offset) {
-		/* the guest reads elsewhere: take the latest counter that maps there */
-		uint64_t back = ((pos + s->rt.shift) % bsz + bsz - offset) % bsz;
-		cur = pos >= back ? pos - back : 0;
-	}
-	s->read_cursor = cur + length;
-	if (pos >= s->read_cursor)
-		return 0;
+	if ((uint64_t)behind + length <= bsz)
+		return 0;	/* captured already */
 	if (s->read_pending)
 		return -EBUSY;
 	s->read_pending = true;
 	s->read_req = *req;
-	__atomic_store_n(&s->rt.read_wait, s->read_cursor, __ATOMIC_RELEASE);
+	s->read_target = pos + (bsz - behind);
+	__atomic_store_n(&s->rt.read_wait, s->read_target, __ATOMIC_RELEASE);
 	return 1;
 }
 
 void xsnd_stream_read_ready(struct xsnd_stream *s)
 {
 	if (!s->read_pending ||
-	    __atomic_load_n(&s->rt.pos, __ATOMIC_ACQUIRE) < s->read_cursor)
+	    __atomic_load_n(&s->rt.pos, __ATOMIC_ACQUIRE) < s->read_target)
 		return;
 	s->read_pending = false;
 	__atomic_store_n(&s->rt.read_wait, 0, __ATOMIC_RELEASE);

@@ -121,7 +121,6 @@ struct xsnd_stream_rt {
 	uint64_t pos;			/* bytes consumed or produced since OPEN; data thread writes */
 	struct xsnd_position position;	/* what was sent as CUR_POS, in frames */
 	struct xsnd_history history;	/* playback: cycle start times and positions */
-	uint32_t shift;			/* buffer offset of byte counter 0 */
 	uint64_t read_wait;		/* capture: wake the main loop when pos reaches this (0: none) */
 	uint32_t xruns;
 	bool unity;			/* all guest gains are 1.0 */
@@ -161,7 +160,7 @@ struct xsnd_stream {
 	/* capture: one READ may wait for data */
 	bool read_pending;
 	struct xensnd_req read_req;
-	uint64_t read_cursor;		/* byte counter the guest has read up to */
+	uint64_t read_target;		/* position that answers it */
 
 	float mute_gain[SPA_AUDIO_MAX_CHANNELS];	/* 0 while muted, else 1 */
 	float vol_gain[SPA_AUDIO_MAX_CHANNELS];
