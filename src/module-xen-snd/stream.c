@@ -236,7 +236,7 @@ static int create_node(struct xsnd_stream *s)
 	res = pw_stream_connect(s->pw, playback ? PW_DIRECTION_OUTPUT : PW_DIRECTION_INPUT,
 			PW_ID_ANY,
 			PW_STREAM_FLAG_AUTOCONNECT | PW_STREAM_FLAG_MAP_BUFFERS |
-			PW_STREAM_FLAG_RT_PROCESS | PW_STREAM_FLAG_INACTIVE,
+			PW_STREAM_FLAG_RT_PROCESS,
 			params, 1);
 	if (res < 0) {
 		pw_stream_destroy(s->pw);
@@ -245,7 +245,12 @@ static int create_node(struct xsnd_stream *s)
 	return 0;
 }
 
-/* ---- requests ---- */
+/* ---- requests ----
+ *
+ * TRIGGER does not (de)activate the node: it stays streaming from OPEN to
+ * CLOSE and plays silence while the guest is stopped. Activating a node
+ * takes effect a cycle late in PipeWire and would drop the guest's first
+ * quantum; it also reshuffles the graph under every other VM. */
 
 static int read_dir_page(void *data, uint32_t gref, void *page)
 {
@@ -419,15 +424,11 @@ static int do_trigger(struct xsnd_stream *s, uint8_t type)
 	case XENSND_OP_TRIGGER_START:
 	case XENSND_OP_TRIGGER_RESUME:
 		rt_change(s, RT_RUN, 0, 0);
-		if (s->pw)
-			pw_stream_set_active(s->pw, true);
 		break;
 	case XENSND_OP_TRIGGER_STOP:
 	case XENSND_OP_TRIGGER_PAUSE:
 		rt_change(s, RT_STOP, 0, type == XENSND_OP_TRIGGER_STOP &&
 				s->cfg->type == XSND_STREAM_PLAYBACK);
-		if (s->pw)
-			pw_stream_set_active(s->pw, false);
 		break;
 	}
 	return 0;

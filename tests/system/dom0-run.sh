@@ -54,7 +54,7 @@ wait_console() {
 ms_since() { echo $(($(now_ms) - $1)); }
 domid_of() { $XL domid "$1" 2>/dev/null; }
 pw_alive() { kill -0 "$PW_PID" 2>/dev/null && timeout 5 pw-cli info 0 >/dev/null 2>&1; }
-sink_inputs_of() { pactl list sink-inputs 2>/dev/null | grep -c -- "$1"; }
+sink_inputs_of() { timeout 10 pactl list sink-inputs 2>/dev/null | grep -c -- "$1"; }
 no_sink_input_of() { [ "$(sink_inputs_of "$1")" = 0 ]; }
 has_sink_input_of() { [ "$(sink_inputs_of "$1")" != 0 ]; }
 
@@ -75,7 +75,7 @@ finish() {
 		echo "--- pactl info"; timeout 5 pactl info
 		echo "--- free"; free -m
 	} >"$OUT/diag.txt" 2>&1
-	$XL list >"$OUT/xl-list.txt" 2>&1
+	timeout 10 $XL list >"$OUT/xl-list.txt" 2>&1
 	timeout 10 xenstore-ls -fp >"$OUT/xenstore.txt" 2>&1
 	timeout 10 pw-dump >"$OUT/pw-dump-final.json" 2>&1
 	cp /var/log/xen/console/*.log /var/log/xen/xl-*.log "$OUT/" 2>/dev/null
@@ -104,8 +104,9 @@ if [ "$MODE" = stress ]; then
 	ref=$(sha256sum <"$f")
 	bad=0 runs=0
 	for i in $(seq 60); do
-		for j in 1 2 3; do sha256sum <"$f" >"/tmp/s$j" & done
-		wait
+		pids=""
+		for j in 1 2 3; do sha256sum <"$f" >"/tmp/s$j" & pids="$pids $!"; done
+		wait $pids
 		for j in 1 2 3; do
 			runs=$((runs + 1))
 			[ "$(cat /tmp/s$j)" = "$ref" ] || bad=$((bad + 1))
@@ -137,12 +138,12 @@ echo 'default_access.properties["enable-flatpak-portal"] = false' \
 : >/usr/share/wireplumber/bluetooth.lua.d/90-enable-all.lua
 
 PW_PID=$(spawn pipewire pipewire)
-poll 10 pw-cli info 0 || fail "pipewire does not answer"
+poll 10 timeout 5 pw-cli info 0 || fail "pipewire does not answer"
 WP_PID=$(spawn wireplumber wireplumber)
 PULSE_PID=$(spawn pipewire-pulse pipewire-pulse)
-poll 20 sh -c 'pw-metadata 0 default.audio.sink | grep -q xen-sink' ||
+poll 20 sh -c 'timeout 5 pw-metadata 0 default.audio.sink | grep -q xen-sink' ||
 	fail "wireplumber did not make xen-sink the default sink"
-poll 20 sh -c 'pactl info | grep -q "Default Source: xen-source"' ||
+poll 20 sh -c 'timeout 5 pactl info | grep -q "Default Source: xen-source"' ||
 	fail "pipewire-pulse does not answer or xen-source is not the default source"
 log "pipewire stack up"
 
@@ -195,8 +196,8 @@ create() {	# create NAME STEPS: xl create a PV domU running STEPS
 	return $rc
 }
 snapshot() {	# snapshot TAG: graph state for the report
-	pactl list sink-inputs >"$OUT/sink-inputs-$1.txt" 2>&1
-	pactl list source-outputs >"$OUT/source-outputs-$1.txt" 2>&1
+	timeout 10 pactl list sink-inputs >"$OUT/sink-inputs-$1.txt" 2>&1
+	timeout 10 pactl list source-outputs >"$OUT/source-outputs-$1.txt" 2>&1
 	timeout 10 pw-dump >"$OUT/pw-dump-$1.json" 2>&1
 	timeout 10 xenstore-ls -fp >"$OUT/xenstore-$1.txt" 2>&1
 }
@@ -206,11 +207,11 @@ if [ "$MODE" = demo ]; then
 	wait_console demo-vm "XSND tone" 1 60 || fail "demo-vm never started playing"
 	for i in 1 2 3 4 5 6; do
 		sleep 5
-		log "--- pactl list sink-inputs (dom0) ---"
-		pactl list sink-inputs | grep -E 'Sink Input|application.name|media.name|node.name|State|Volume:' |
+		log "--- timeout 10 pactl list sink-inputs (dom0) ---"
+		timeout 10 pactl list sink-inputs | grep -E 'Sink Input|application.name|media.name|node.name|State|Volume:' |
 			sed 's/^/dom0:    /'
 		log "--- pw-cli ls Node ---"
-		pw-cli ls Node | grep -E 'node.name|media.class' | sed 's/^/dom0:    /'
+		timeout 10 pw-cli ls Node | grep -E 'node.name|media.class' | sed 's/^/dom0:    /'
 		log "--- guest console (demo-vm) ---"
 		tail -n 2 "$(console_log demo-vm)" | sed 's/^/domU:    /'
 	done
