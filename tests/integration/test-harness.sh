@@ -59,7 +59,7 @@ an tone "$T/cap.wav" --freq "$PWS_SOURCE_FREQ" --tol 1 || fail "$PWS_SOURCE_FREQ
 
 step "two VMs: names in pactl, per-VM volume, restore"
 an gen-tone "$T/vm1.wav" --freq 440 --seconds 20
-an gen-tone "$T/vm2.wav" --freq 1000 --seconds 20
+an gen-tone "$T/vm2.wav" --freq 1000 --seconds 40
 vm_play vm1 "$T/vm1.wav"; p1=$PWS_LAST_PID
 vm_play vm2 "$T/vm2.wav"; p2=$PWS_LAST_PID
 poll_or_fail 10 "vm1 stream not running" pws_wait_running xen-snd.vm1.0.0.0
@@ -88,12 +88,14 @@ pws_kill "$p1"
 poll_or_fail 10 "vm1 node did not go away" pws_wait_no_node xen-snd.vm1.0.0.0
 vm_play vm1 "$T/vm1.wav"; p1=$PWS_LAST_PID
 poll_or_fail 10 "vm1 stream not back" pws_wait_running xen-snd.vm1.0.0.0
-vol=$(pws_sink_inputs | an pulse volume xen-snd.vm1.0.0.0)
+vol=$(pws_sink_inputs | an pulse volume xen-snd.vm1.0.0.0) || fail "no sink input for vm1"
 echo "vm1 restored volume: $vol"
+[ -n "$vol" ] || fail "no volume for vm1"
 for v in $vol; do
 	xt_near "$v" 0.5 0.01 || fail "WirePlumber did not restore vm1's volume (got $vol, expected 0.5)"
 done
-vol2=$(pws_sink_inputs | an pulse volume xen-snd.vm2.0.0.0)
+vol2=$(pws_sink_inputs | an pulse volume xen-snd.vm2.0.0.0) || fail "vm2's stream ended too early"
+[ -n "$vol2" ] || fail "no volume for vm2"
 for v in $vol2; do
 	xt_near "$v" 1.0 0.01 || fail "vm2's volume changed (got $vol2)"
 done

@@ -51,13 +51,18 @@ xt_near "$a1 - $b1" -18.06 1 || fail "vm1 changed by $(python3 -c "print(round($
 xt_near "$a2" "$b2" 0.5 || fail "vm2's level changed ($b2 -> $a2 dB)"
 
 step "vm1's stream comes back: WirePlumber restores 50 %"
-old_id=$(pws_node_id "$N1") || fail "vm1's node vanished early"
-new_node() { local id; id=$(pws_node_id "$N1") && [ "$id" != "$old_id" ] && pws_q running "$N1"; }
+# object.serial, not the id: PipeWire reuses ids at once.
+old_serial=$(pws_q prop "$N1" object.serial) || fail "vm1's node vanished early"
+new_node() {
+	local serial
+	serial=$(pws_q prop "$N1" object.serial) && [ "$serial" != "$old_serial" ] && pws_qn running "$N1"
+}
 poll_or_fail 25 "vm1's stream did not come back as a new node" new_node
 # restore-stream applies the stored volume asynchronously after the node appears.
 restored() {
-	local v
-	for v in $(pws_sink_inputs | an pulse volume "$N1"); do xt_near "$v" 0.5 0.01 || return 1; done
+	local v vol
+	vol=$(pws_sink_inputs | an pulse volume "$N1") && [ -n "$vol" ] || return 1
+	for v in $vol; do xt_near "$v" 0.5 0.01 || return 1; done
 }
 poll_or_fail 5 "WirePlumber did not restore vm1's volume (now: $(pws_sink_inputs | an pulse volume "$N1"))" restored
 pws_record_sink "$T/restored.wav" || fail "recorder"
@@ -67,7 +72,9 @@ r1=$(xt_component_db "$T/restored.wav" 440 0.3); r2=$(xt_component_db "$T/restor
 echo "restored: vm1 $r1 dB, vm2 $r2 dB"
 xt_near "$r1" "$a1" 1 || fail "vm1's level after restore is $r1 dB, expected $a1"
 xt_near "$r2" "$b2" 0.5 || fail "vm2's level changed ($b2 -> $r2 dB)"
-for v in $(pws_sink_inputs | an pulse volume "$N2"); do
+vol2=$(pws_sink_inputs | an pulse volume "$N2") || fail "vm2's sink input is gone"
+[ -n "$vol2" ] || fail "no volume for vm2"
+for v in $vol2; do
 	xt_near "$v" 1.0 0.01 || fail "vm2's volume changed to $v"
 done
 guest_wait vm1 40 || fail "vm1 failed: $(guest_log_tail vm1)"

@@ -95,7 +95,7 @@ finish() {
 log "dom0 $(uname -r), mode $MODE, $(grep MemTotal /proc/meminfo)"
 # Collect the evidence before the host's QEMU timeout hits.
 trap 'log "watchdog: scenario too slow, giving up"; fact fatal "\"dom0 watchdog fired\""; finish' USR1
-(sleep "${XSND_DOM0_WATCHDOG:-270}"; kill -USR1 $$) &
+(sleep "${XSND_DOM0_WATCHDOG:-380}"; kill -USR1 $$) &
 : >"$OUT/facts"; : >"$OUT/timeline"
 
 if [ "$MODE" = stress ]; then
