@@ -14,7 +14,7 @@
 set -u
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$(cd "${1:?usage: $0 BUILD_DIR}" && pwd) || exit 1
-# shellcheck source=../tests/lib/pw-stack.sh
+# shellcheck source=tests/lib/pw-stack.sh disable=SC1091
 . "$SRC/tests/lib/pw-stack.sh"
 
 GUEST=$BUILD/tools/vsnd-guest/vsnd-guest
@@ -111,7 +111,7 @@ delay_play() {
 	mp=$PWS_LAST_PID
 	pws_wait_running xsnd-bench-monitor 10 || die "monitor capture did not start"
 	pws_run "$GUEST" --control "$PWS_SIM_DIR/control" --quiet --stats "$OUT/$tag.json" --trace "$OUT/$tag.csv" \
-		--vm 1 --name bench $vmopt --vsnd "['CARD, sample-rates=44100;48000', 'PCM, name=Main', 'STREAM, type=p']" \
+		--vm 1 --name bench ${vmopt:+"$vmopt"} --vsnd "['CARD, sample-rates=44100;48000', 'PCM, name=Main', 'STREAM, type=p']" \
 		--play "source=marker,mark-every=$MARK_MS,rate=$rate,duration=$T_DELAY" >"$OUT/$tag.log" 2>&1 ||
 		die "$tag: guest failed: $(tail -3 "$OUT/$tag.log")"
 	pws_kill "$mp" INT
@@ -126,7 +126,7 @@ delay_cap() {
 	mp=$PWS_LAST_PID
 	pws_wait_node xsnd-bench-markers 10 || die "marker source did not start"
 	pws_run "$GUEST" --control "$PWS_SIM_DIR/control" --quiet --stats "$OUT/$tag.json" --trace "$OUT/$tag.csv" \
-		--vm 2 --name benchc $vmopt \
+		--vm 2 --name benchc ${vmopt:+"$vmopt"} \
 		--vsnd "['CARD, sample-rates=44100;48000', 'PCM, name=Main', 'STREAM, unique-id=target:xsnd-bench-markers, type=c']" \
 		--record "source=marker,rate=$rate,duration=$T_DELAY" >"$OUT/$tag.log" 2>&1 ||
 		die "$tag: guest failed: $(tail -3 "$OUT/$tag.log")"
@@ -241,7 +241,7 @@ if [[ " $ONLY " == *" answer "* || " $ONLY " == *" cpu "* || " $ONLY " == *" hea
 	for n in ${BENCH_LOAD_N:-1 32}; do
 		for who in ${BENCH_LOAD_WHO:-module relay}; do
 			say "$who: $n streams for $T_LOAD s"
-			load_run $who $n
+			load_run "$who" "$n"
 			read -r a50 a99 amax _ < <(python3 "$STATS" answer "$OUT/$who-$n"-*.json 2>/dev/null |
 				tr ' ' '\n' | cut -d= -f2 | tr '\n' ' ')
 			a50=${a50:-n/a} a99=${a99:-n/a} amax=${amax:-n/a}

@@ -168,6 +168,10 @@ void xsnd_stream_capture_process(void *data)
 	n = size / stride;
 	pw_stream_get_time_n(s->pw, &t, sizeof(t));
 
+	if (rt->running) {
+		rt->cycles++;
+		rt->empty += n == 0;
+	}
 	if (rt->running && n > 0) {
 		float *audio = SPA_PTROFF(d->data, offs, float);
 		if (!rt->unity)

@@ -322,8 +322,10 @@ void xsnd_stream_close(struct xsnd_stream *s)
 	 * so the buffer can go away afterwards. */
 	if (s->pw) {
 		pw_stream_destroy(s->pw);
-		pw_log_info("%s: closed at position %" PRIu64 " (reported %" PRIu64 " frames), %u underruns",
-				s->node_name, s->rt.pos, s->rt.position.reported, s->rt.xruns);
+		pw_log_info("%s: closed at position %" PRIu64 " (reported %" PRIu64 " frames), "
+				"%u cycles, %u underruns, %u empty",
+				s->node_name, s->rt.pos, s->rt.position.reported, s->rt.cycles,
+				s->rt.xruns, s->rt.empty);
 	}
 	if (s->buffer) {
 		xsnd_xen_unmap_grants(s->card->impl->xen, s->buffer, s->n_pages);

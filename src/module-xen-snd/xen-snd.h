@@ -123,6 +123,8 @@ struct xsnd_stream_rt {
 	struct xsnd_history history;	/* playback: cycle start times and positions */
 	uint64_t read_wait;		/* capture: wake the main loop when pos reaches this (0: none) */
 	uint32_t xruns;
+	uint32_t cycles;			/* process calls while running */
+	uint32_t empty;			/* capture cycles without data */
 	bool unity;			/* all guest gains are 1.0 */
 	float gain[SPA_AUDIO_MAX_CHANNELS];
 };

@@ -386,19 +386,19 @@ pws_sink_input_index() {
 # the graph rate) into a WAV until pws_record_stop, through pipewire-pulse,
 # whose large record buffer survives scheduling hiccups of a loaded machine.
 pws_record_sink() {
+	# pw-record, not parec: pipewire-pulse's capture path dropped the first
+	# quantum of a stream that starts on an already running sink, which a
+	# sample-exact check must not blame on the module (pw-record sees it).
 	# shellcheck disable=SC2046
-	pws_spawn recorder $(pws_rt) parec --device="$PWS_SINK.monitor" --format=s16le \
-		--rate="$PWS_RATE" --channels=2 --latency-msec=20 --file-format=wav \
-		--property=media.role=XenTestRecorder --client-name=xen-test-recorder "$1"
+	pws_spawn recorder $(pws_rt) pw-record --target "$PWS_SINK" \
+		-P '{ stream.capture.sink = true node.name = xen-test-recorder media.role = XenTestRecorder }' \
+		--format s16 --rate "$PWS_RATE" --channels 2 "$1"
 	PWS_REC_PID=$PWS_LAST_PID
 	pws_poll 10 pws_rec_running || { pws_fail "recorder not running"; return 1; }
 }
 pws_rec_running() {
-	pws_run pactl -f json list source-outputs | grep -q '"xen-test-recorder"' &&
-		pws_q linked-out "$PWS_SINK"
+	pws_node_id xen-test-recorder >/dev/null && pws_q linked-out "$PWS_SINK"
 }
-
-# pws_record_stop: ends the recording (SIGINT lets parec finish the WAV header).
 pws_record_stop() {
 	[ -n "${PWS_REC_PID:-}" ] || return 0
 	pws_kill "$PWS_REC_PID" INT

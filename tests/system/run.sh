@@ -101,17 +101,28 @@ boot() {	# IMAGES SHARE SERIAL_LOG
 	return 0
 }
 
+# A failed attempt is recorded too, so the per-check tests report it
+# instead of each trying again.
+give_up() {
+	log "FAIL: $*"
+	mkdir -p "$RES"
+	echo "$*" >"$RES/harness-failed"
+	touch "$RES/stamp"
+	return 1
+}
+
 run_suite() {
 	local t0 img share
 	t0=$(date +%s)
+	rm -f "$RES/harness-failed"
 	for t in qemu-system-x86_64 python3 cpio gzip; do
-		command -v $t >/dev/null || { log "FAIL: missing host tool $t (run scripts/install-deps.sh)"; return 1; }
+		command -v $t >/dev/null || { give_up "missing host tool $t (run scripts/install-deps.sh)"; return 1; }
 	done
-	img=$("$HERE/build-image.sh" "$CACHE") || { log "FAIL: building the images failed"; return 1; }
+	img=$("$HERE/build-image.sh" "$CACHE") || { give_up "building the images failed (see above)"; return 1; }
 	local t_img=$(($(date +%s) - t0))
 	log "images ready in ${t_img}s: $img"
 	share=$WORK/share
-	prepare_share "$img" "$share" || { log "FAIL: preparing the 9p share failed"; return 1; }
+	prepare_share "$img" "$share" || { give_up "preparing the 9p share failed"; return 1; }
 	mkdir -p "$RES"
 	rm -f "$RES"/*
 	local t1
@@ -160,8 +171,12 @@ if [ -z "$CHECK" ]; then
 	exit $rc
 fi
 case " $CHECKS " in *" $CHECK "*) ;; *) log "unknown check $CHECK"; exit 2 ;; esac
-fresh || run_suite || exit 1
+fresh || run_suite
 flock -u 8
+if [ -e "$RES/harness-failed" ]; then
+	log "FAIL: the system-test run failed before any check: $(cat "$RES/harness-failed")"
+	exit 1
+fi
 if [ ! -e "$RES/$CHECK.verdict" ]; then
 	log "FAIL: no verdict for $CHECK (the run did not get that far); serial log tail:"
 	tail -n 40 "$RES/serial.log" >&2
