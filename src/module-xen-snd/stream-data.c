@@ -39,6 +39,16 @@ static int64_t path_delay_ns(struct xsnd_stream *s, const struct pw_time *t)
 	return SPA_MAX(d, (int64_t)0);
 }
 
+/* Frames of the current cycle at the stream's rate. */
+static uint32_t quantum_frames(struct xsnd_stream *s)
+{
+	struct spa_io_position *p = s->io_position;
+
+	if (p == NULL || p->clock.rate.denom == 0)
+		return 0;
+	return (uint32_t)(p->clock.duration * s->params.rate / p->clock.rate.denom);
+}
+
 static int do_read_ready(struct spa_loop *loop, bool async, uint32_t seq,
 		const void *data, size_t size, void *user_data)
 {
@@ -169,13 +179,19 @@ void xsnd_stream_capture_process(void *data)
 	pw_stream_get_time_n(s->pw, &t, sizeof(t));
 
 	if (rt->running) {
-		rt->cycles++;
-		rt->empty += n == 0;
-	}
-	if (rt->running && n > 0) {
 		float *audio = SPA_PTROFF(d->data, offs, float);
-		if (!rt->unity)
+		rt->cycles++;
+		if (n == 0) {
+			/* The source gave nothing (it failed, or is not linked):
+			 * the guest still hears silence at the graph's pace, as a
+			 * sound card's clock runs without a microphone. */
+			n = SPA_MIN(quantum_frames(s), d->maxsize / stride);
+			audio = d->data;
+			memset(audio, 0, n * stride);
+			rt->empty++;
+		} else if (!rt->unity) {
 			xsnd_pcm_apply_gain(audio, n, s->params.channels, rt->gain);
+		}
 		guest_copy(s, audio, n, true);
 	}
 	pw_stream_queue_buffer(s->pw, b);

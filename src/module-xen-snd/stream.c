@@ -55,7 +55,7 @@ static void respond_status(struct xsnd_stream *s, const struct xensnd_req *req, 
 
 struct rt_change {
 	enum { RT_RUN, RT_STOP, RT_GAIN } what;
-	uint32_t offset, length;
+	bool drop;		/* RT_STOP: forget what the guest queued */
 };
 
 static int do_rt_change(struct spa_loop *loop, bool async, uint32_t seq,
@@ -72,8 +72,7 @@ static int do_rt_change(struct spa_loop *loop, bool async, uint32_t seq,
 		break;
 	case RT_STOP:
 		rt->running = false;
-		/* STOP drops what the guest queued; PAUSE keeps it (see caller) */
-		if (c->length)
+		if (c->drop)
 			__atomic_store_n(&rt->valid, rt->pos, __ATOMIC_RELEASE);
 		break;
 	case RT_GAIN:
@@ -87,9 +86,9 @@ static int do_rt_change(struct spa_loop *loop, bool async, uint32_t seq,
 	return 0;
 }
 
-static void rt_change(struct xsnd_stream *s, int what, uint32_t offset, uint32_t length)
+static void rt_change(struct xsnd_stream *s, int what, bool drop)
 {
-	struct rt_change c = { .what = what, .offset = offset, .length = length };
+	struct rt_change c = { .what = what, .drop = drop };
 	pw_loop_invoke(s->card->impl->data_loop, do_rt_change, 0, &c, sizeof(c), true, s);
 }
 
@@ -113,10 +112,18 @@ static void on_stream_state_changed(void *data, enum pw_stream_state old,
 				pw_stream_state_as_string(state));
 }
 
+static void on_stream_io_changed(void *data, uint32_t id, void *area, uint32_t size)
+{
+	struct xsnd_stream *s = data;
+	if (id == SPA_IO_Position)
+		s->io_position = area;
+}
+
 static const struct pw_stream_events playback_events = {
 	PW_VERSION_STREAM_EVENTS,
 	.destroy = on_stream_destroy,
 	.state_changed = on_stream_state_changed,
+	.io_changed = on_stream_io_changed,
 	.process = xsnd_stream_playback_process,
 };
 
@@ -124,6 +131,7 @@ static const struct pw_stream_events capture_events = {
 	PW_VERSION_STREAM_EVENTS,
 	.destroy = on_stream_destroy,
 	.state_changed = on_stream_state_changed,
+	.io_changed = on_stream_io_changed,
 	.process = xsnd_stream_capture_process,
 };
 
@@ -296,7 +304,7 @@ static int do_open(struct xsnd_stream *s, const struct xsnd_open_params *op, str
 	memset(&s->rt, 0, sizeof(s->rt));	/* no node yet: the data thread cannot see it */
 	xsnd_position_init(&s->rt.position, op->period_sz / op->frame_size);
 	xsnd_history_reset(&s->rt.history);
-	rt_change(s, RT_GAIN, 0, 0);
+	rt_change(s, RT_GAIN, false);
 
 	if ((res = create_node(s)) < 0) {
 		xsnd_error_set(err, res, "cannot create the stream node: %s", spa_strerror(res));
@@ -414,7 +422,7 @@ static int do_volume(struct xsnd_stream *s, uint8_t op, uint32_t offset)
 		}
 	}
 	if (op != XENSND_OP_GET_VOLUME)
-		rt_change(s, RT_GAIN, 0, 0);
+		rt_change(s, RT_GAIN, false);
 	return 0;
 }
 
@@ -425,11 +433,12 @@ static int do_trigger(struct xsnd_stream *s, uint8_t type)
 	switch (type) {
 	case XENSND_OP_TRIGGER_START:
 	case XENSND_OP_TRIGGER_RESUME:
-		rt_change(s, RT_RUN, 0, 0);
+		rt_change(s, RT_RUN, false);
 		break;
 	case XENSND_OP_TRIGGER_STOP:
 	case XENSND_OP_TRIGGER_PAUSE:
-		rt_change(s, RT_STOP, 0, type == XENSND_OP_TRIGGER_STOP &&
+		/* STOP drops what the guest queued, PAUSE keeps it */
+		rt_change(s, RT_STOP, type == XENSND_OP_TRIGGER_STOP &&
 				s->cfg->type == XSND_STREAM_PLAYBACK);
 		break;
 	}

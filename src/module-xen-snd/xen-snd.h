@@ -24,6 +24,7 @@
 #include <spa/utils/list.h>
 #include <spa/utils/hook.h>
 #include <spa/param/audio/raw.h>
+#include <spa/node/io.h>
 #include <pipewire/pipewire.h>
 
 #include "../sndif/sndif.h"
@@ -157,6 +158,7 @@ struct xsnd_stream {
 
 	struct pw_stream *pw;
 	struct spa_hook pw_listener;
+	struct spa_io_position *io_position;	/* the graph's clock, for silence */
 	struct xsnd_stream_rt rt;
 
 	/* capture: one READ may wait for data */

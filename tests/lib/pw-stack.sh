@@ -21,6 +21,10 @@
 # Every function returns non-zero and prints "pw-stack: ..." on failure; a
 # missing prerequisite is an error, never a skip.
 
+# Debian's tools first: a version manager's python3 shim costs a chain of
+# forks per call, and the harness polls with python3 while audio runs.
+export PATH="/usr/bin:/bin:$PATH"
+
 PWS_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PWS_ANALYZE="$PWS_LIB/xsnd-analyze.py"
 PWS_SYS_MODULE_DIR=/usr/lib/x86_64-linux-gnu/pipewire-0.3
