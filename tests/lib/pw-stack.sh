@@ -13,8 +13,8 @@
 # XDG_RUNTIME_DIR, HOME, config, WirePlumber state. The user's session, if
 # any, is never touched. Works as root without dbus or systemd.
 #
-# Daemons: pipewire (null sink "xen-test-sink" = the speaker, audiotestsrc
-# "xen-test-source" = the microphone), wireplumber (stock scripts, hardware
+# Daemons: pipewire (null sink "xen-test-sink" = the speaker, virtual source
+# "xen-test-source" fed with a sine = the microphone), wireplumber (stock scripts, hardware
 # monitors and the flatpak portal off), pipewire-pulse, and optionally the
 # Xen simulator; the module is loaded through a pipewire.conf.d drop-in.
 #
@@ -30,7 +30,7 @@ PWS_ANALYZE="$PWS_LIB/xsnd-analyze.py"
 PWS_SYS_MODULE_DIR=/usr/lib/x86_64-linux-gnu/pipewire-0.3
 PWS_SINK=xen-test-sink
 PWS_SOURCE=xen-test-source
-PWS_SOURCE_FREQ=440	# audiotestsrc's sine, full scale (-3 dBFS RMS)
+PWS_SOURCE_FREQ=440	# the microphone feed's sine (pws_start_mic)
 PWS_RATE=48000
 PWS_DIR=""
 PWS_BUILD=""
@@ -265,7 +265,31 @@ pws_start() {
 		pws_poll 10 pws_pulse_ready ||
 			{ pws_fail "pipewire-pulse did not come up (log: $PWS_DIR/pipewire-pulse.log)"; tail -20 "$PWS_DIR/pipewire-pulse.log" >&2; return 1; }
 	fi
+	if [ $wp = 1 ]; then pws_start_mic || return 1; fi
 	pws_log "stack up in $PWS_DIR (pipewire pid $PWS_PID_PIPEWIRE)"
+}
+
+# The feed is linked (the link idles until someone records).
+pws_mic_linked() { pws_run pw-link -l -i | grep -A1 "^$PWS_SOURCE:input_FL" | grep -q '|<-'; }
+
+# The microphone's sound: an endless 440 Hz sine at -3 dBFS, linked by hand
+# into the virtual source (WirePlumber 0.4 links streams only to sinks).
+pws_start_mic() {
+	local c
+	pws_need sox pw-cat pw-link || return 1
+	# shellcheck disable=SC2046
+	pws_spawn mic $(pws_rt) sh -c "sox -q -n -t raw -r $PWS_RATE -e signed -b 16 -c 2 - \
+		synth 36000 sine $PWS_SOURCE_FREQ gain -3 | pw-cat -p \
+		-P '{ node.name = xen-test-mic-feed node.autoconnect = false }' \
+		--format s16 --rate $PWS_RATE --channels 2 -"
+	pws_poll 10 pws_node_id xen-test-mic-feed ||
+		{ pws_fail "the microphone feed did not start (log: $PWS_DIR/mic.log)"; return 1; }
+	for c in FL FR; do
+		pws_run pw-link "xen-test-mic-feed:output_$c" "$PWS_SOURCE:input_$c" ||
+			{ pws_fail "cannot link the microphone feed"; return 1; }
+	done
+	pws_poll 10 pws_mic_linked ||
+		{ pws_fail "the microphone feed did not reach $PWS_SOURCE"; return 1; }
 }
 
 # pws_attach_running --build DIR: uses the user's running PipeWire (and its

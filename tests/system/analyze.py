@@ -92,13 +92,13 @@ def gen(dirname, tone_wav):
 
 class Playthrough:
     def __init__(self, start):
-        self.start = start      # recording frame of pattern frame 0
+        self.start = start      # recording frame where it was first seen
         self.end = start
         self.pos = 0            # next expected pattern frame
         self.missing = 0        # pattern frames that never arrived
         self.jumps = []         # (recording frame, pattern frames skipped)
         self.dropouts = []      # (recording frame, silent frames inserted)
-        self.silent = 0
+        self.lost_at_start = 0
         self.complete = False
 
     def intact(self):
@@ -107,7 +107,8 @@ class Playthrough:
     def describe(self):
         s = (f"at {self.start / RATE:.2f}-{self.end / RATE:.2f} s of the recording: "
              f"{self.pos}/{PATTERN_FRAMES} frames, {'complete' if self.complete else 'TRUNCATED'}, "
-             f"{len(self.jumps)} discontinuities ({self.missing} frames lost), "
+             f"{len(self.jumps)} discontinuities ({self.missing} frames lost, "
+             f"{self.lost_at_start} of them at the start), "
              f"{len(self.dropouts)} dropouts ({sum(d for _, d in self.dropouts)} silent frames inserted)")
         ex = [f"jump@{t / RATE:.3f}s:{n:+d}" for t, n in self.jumps[:5]]
         ex += [f"dropout@{t / RATE:.3f}s:{n}" for t, n in self.dropouts[:5]]
@@ -139,12 +140,16 @@ def track(samples, ch, nch=2):
                     out.append(cur)
                     cur = None
             continue
-        if cur is None or f == 0 and cur.pos > 0:
+        if cur is None or f < cur.pos:
+            # A new playthrough (aplay restarted); its first f frames never arrived.
             if cur is not None:
                 out.append(cur)
-            if f != 0:
-                continue                    # joined mid-way: not a playthrough
             cur, silent_run = Playthrough(k), 0
+            if f:
+                cur.jumps.append((k, f))
+                cur.missing = f
+                cur.lost_at_start = f
+                cur.pos = f
         if silent_run:
             cur.dropouts.append((k - silent_run, silent_run))
             silent_run = 0
@@ -313,7 +318,7 @@ class Judge:
                 lines.append("recording too short to analyse")
         else:
             lines.append("no base64 block on guest1's console")
-        self.verdict("capture", ok, lines, ["guest1"], ["source-outputs-guest1-playing.txt"])
+        self.verdict("capture", ok, lines, ["guest1"], ["source-outputs-guest1-capturing.txt"])
 
     def identity(self):
         txt = read(os.path.join(self.out, "sink-inputs-guest1-playing.txt"))

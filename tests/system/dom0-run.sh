@@ -229,11 +229,13 @@ boot_guest() {
 # 1. guest1: play (playback check), capture, then keep playing.
 if boot_guest guest1 "play:L,cap,loop:L"; then
 	wait_console guest1 "XSND play-start" 1 10 && mark guest1-play-start
-	wait_console guest1 "XSND play-done" 1 40 && mark guest1-play-done
 	# identity: while it plays, pulse clients see it under its VM name
+	poll 3 has_sink_input_of guest1
+	timeout 10 pactl list sink-inputs >"$OUT/sink-inputs-guest1-playing.txt" 2>&1
+	wait_console guest1 "XSND play-done" 1 40 && mark guest1-play-done
 	wait_console guest1 "XSND cap-start" 1 10
-	poll 5 has_sink_input_of guest1
-	snapshot guest1-playing
+	poll 3 sh -c 'timeout 10 pactl list source-outputs | grep -q guest1'
+	snapshot guest1-capturing
 	wait_console guest1 "XSND-B64-END" 1 60 && mark guest1-cap-done
 	wait_console guest1 "XSND loop" 1 20 && mark guest1-loop
 fi
@@ -252,7 +254,7 @@ if boot_guest guest2 "play:R,loop:R"; then
 	t0=$(now_ms)
 	$XL reboot guest2 >"$OUT/xl-reboot-guest2.txt" 2>&1
 	fact reboot_rc $?
-	poll 30 sh -c "d=\$($XL domid guest2 2>/dev/null) && [ -n \"\$d\" ] && [ \"\$d\" != '$old' ]" &&
+	poll 60 sh -c "d=\$($XL domid guest2 2>/dev/null) && [ -n \"\$d\" ] && [ \"\$d\" != '$old' ]" &&
 		fact reboot_new_domain_ms "$(ms_since "$t0")"
 	fact reboot_old_backend_gone "$(xenstore-read /local/domain/0/backend/vsnd/$old/0/state >/dev/null 2>&1 && echo 0 || echo 1)"
 	if wait_console guest2 "XSND play-start" 2 60; then
