@@ -72,15 +72,14 @@ static bool send_position(struct xsnd_stream *s, uint64_t pos_frames, int64_t de
 	return true;
 }
 
-/* pos: frames heard (playback) or produced (capture); end: frames the guest
- * wrote (playback) or UINT64_MAX; delay: frames for the extension. */
-static void report_position(struct xsnd_stream *s, uint64_t pos, uint64_t end,
-		int64_t delay, int64_t now)
+/* pos: frames heard (playback) or produced (capture); delay: frames for
+ * the extension. */
+static void report_position(struct xsnd_stream *s, uint64_t pos, int64_t delay, int64_t now)
 {
 	struct xsnd_stream_rt *rt = &s->rt;
 	struct xsnd_position saved = rt->position;
 
-	if (!xsnd_position_update(&rt->position, pos, end))
+	if (!xsnd_position_update(&rt->position, pos))
 		return;
 	/* on a full event page we try again next cycle; no id is lost */
 	if (!send_position(s, rt->position.reported, delay, now))
@@ -119,7 +118,7 @@ void xsnd_stream_playback_process(void *data)
 	struct pw_time t = { 0 };
 	struct pw_buffer *b;
 	struct spa_data *d;
-	uint32_t n, done = 0;
+	uint32_t n, done = 0, run;
 
 	if ((b = pw_stream_dequeue_buffer(s->pw)) == NULL)
 		return;
@@ -137,6 +136,10 @@ void xsnd_stream_playback_process(void *data)
 			xsnd_pcm_apply_gain(d->data, done, s->params.channels, rt->gain);
 		if (done < n)
 			rt->xruns++;
+		/* out of data for a period: the DMA pointer runs on (position.h) */
+		run = xsnd_position_starve(&rt->position, n, done);
+		if (run)
+			__atomic_store_n(&rt->pos, rt->pos + (uint64_t)run * fs, __ATOMIC_RELEASE);
 	}
 	/* underrun (or stopped): silence, and the position stays put */
 	memset(SPA_PTROFF(d->data, done * stride, void), 0, (n - done) * stride);
@@ -153,7 +156,7 @@ void xsnd_stream_playback_process(void *data)
 		uint64_t heard = SPA_MIN(taken, xsnd_history_at(&rt->history,
 					now - path_delay_ns(s, &t), s->params.rate));
 		/* with the extension the guest gets the delay instead of a lag */
-		report_position(s, s->card->delay_ext ? taken : heard, valid / fs,
+		report_position(s, s->card->delay_ext ? taken : heard,
 				(int64_t)(taken - heard), now);
 	}
 }
@@ -200,7 +203,7 @@ void xsnd_stream_capture_process(void *data)
 		return;
 	now = now_ns();
 	/* the newest frame left the source one path delay before this cycle */
-	report_position(s, rt->pos / s->params.frame_size, UINT64_MAX,
+	report_position(s, rt->pos / s->params.frame_size,
 			(path_delay_ns(s, &t) + (now - t.now)) * (int64_t)s->params.rate /
 			(int64_t)SPA_NSEC_PER_SEC, now);
 	wait = __atomic_load_n(&rt->read_wait, __ATOMIC_ACQUIRE);

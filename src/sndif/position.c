@@ -5,36 +5,27 @@ void xsnd_position_init(struct xsnd_position *p, uint32_t period_frames)
 {
 	p->period = period_frames;
 	p->reported = 0;
-	p->fe_out = 0;
+	p->starved = 0;
 }
 
-/* The frontend's out_frames after an event that moves it by delta frames;
- * *signal tells whether the event crossed its period test. */
-static uint64_t fe_out_after(const struct xsnd_position *p, uint64_t delta, bool *signal)
+bool xsnd_position_update(struct xsnd_position *p, uint64_t pos)
 {
-	uint64_t out = p->fe_out + delta;
-	*signal = out > p->period;
-	return *signal ? out % p->period : out;
-}
-
-bool xsnd_position_update(struct xsnd_position *p, uint64_t pos, uint64_t end)
-{
-	uint64_t out;
-	bool signal;
-
 	if (p->period == 0 || pos <= p->reported)
 		return false;
-	if (pos > end)
-		pos = end;
-	out = fe_out_after(p, pos - p->reported, &signal);
-	/* Hold back when a later event reaching `end` could not be signalled
-	 * any more; the final event to `end` itself always goes out. */
-	if (pos < end && end - pos <= UINT64_MAX - out && out + (end - pos) <= p->period &&
-	    p->fe_out + (end - p->reported) > p->period)
-		return false;
-	p->fe_out = out;
 	p->reported = pos;
 	return true;
+}
+
+uint32_t xsnd_position_starve(struct xsnd_position *p, uint32_t cycle, uint32_t got)
+{
+	if (got >= cycle) {
+		p->starved = 0;
+		return 0;
+	}
+	p->starved += cycle - got;
+	/* a late guest gets silence; a guest out of data for a period (a
+	 * drain, or a real underrun) gets a running clock */
+	return p->starved > p->period ? cycle - got : 0;
 }
 
 void xsnd_history_reset(struct xsnd_history *h)
@@ -69,8 +60,8 @@ uint64_t xsnd_history_at(const struct xsnd_history *h, int64_t time, uint64_t ra
 		if (h->e[idx].time <= time)
 			break;
 	}
-	if (i == h->count)
-		return 0;	/* before the oldest entry we know */
+	if (i == h->count)	/* before the oldest entry we kept */
+		return h->e[(h->head + XSND_HISTORY_LEN - h->count) % XSND_HISTORY_LEN].pos;
 	if (i == 0) {
 		/* after the newest cycle start: the cycle runs at `rate` */
 		uint64_t n = (uint64_t)(time - h->e[idx].time) * rate / 1000000000u;

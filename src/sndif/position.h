@@ -1,19 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * When to send the guest a CUR_POS event.
+ * When to send the guest a CUR_POS event, and when the DMA pointer runs on.
  *
  * Linux's frontend advances its hw pointer by the frames each CUR_POS adds,
  * and tells the ALSA core only when the frames since the last signal exceed a
- * period (strictly: `out_frames > period_size`). The core learns the pointer
- * only then, or when the application calls in. A drain therefore completes
- * only if the event that reaches the end of the guest's data also crosses
- * that strict test; with positions every half period and data ending on a
- * period boundary it never does, and the drain hangs.
- *
- * So we mirror the frontend's counter and hold back a position from which
- * the end of the written data could no longer be signalled. The position
- * still never passes what the guest wrote, never goes backwards, and holds
- * back only when less than a period is left to play.
+ * period (strictly: `out_frames > period_size`). During a drain the core
+ * learns the pointer only then, so a position that stopped exactly at the end
+ * of the guest's data would often never be signalled and the drain would
+ * hang. A sound card does not have that problem: its DMA pointer runs on
+ * (playing whatever is in the ring) until the driver stops it. So does ours,
+ * but only once the guest has been out of data for a whole period: a guest
+ * that is merely late gets a short gap, not an xrun.
  *
  * Pure logic, real-time safe.
  */
@@ -26,18 +23,20 @@
 struct xsnd_position {
 	uint64_t period;	/* frames; 0 = the guest wants no events */
 	uint64_t reported;	/* frames, last position sent */
-	uint64_t fe_out;	/* mirror of the frontend's out_frames */
+	uint64_t starved;	/* frames played without guest data, in a row */
 };
 
 void xsnd_position_init(struct xsnd_position *p, uint32_t period_frames);
 
+/* Returns true if pos (frames since OPEN) should be sent now: it moved. */
+bool xsnd_position_update(struct xsnd_position *p, uint64_t pos);
+
 /*
- * pos: frames consumed (playback) or produced (capture) since OPEN.
- * end: for playback, the frames the guest has written (pos <= end); for
- * capture pass UINT64_MAX. Returns true if pos should be sent now, and then
- * records it as sent.
+ * Playback, once per cycle of `cycle` frames in which the guest supplied
+ * `got` frames. Returns how many frames the pointer moves past the guest's
+ * data this cycle (0 until the guest has been short for a whole period).
  */
-bool xsnd_position_update(struct xsnd_position *p, uint64_t pos, uint64_t end);
+uint32_t xsnd_position_starve(struct xsnd_position *p, uint32_t cycle, uint32_t got);
 
 /*
  * What the guest's ear hears: the frames that have left the host path by a
@@ -62,7 +61,7 @@ void xsnd_history_reset(struct xsnd_history *h);
 /* Records that the cycle starting at `time` starts at position `pos`.
  * Times and positions that go backwards are ignored. */
 void xsnd_history_push(struct xsnd_history *h, int64_t time, uint64_t pos);
-/* Position at `time`, interpolated; 0 before the first entry, the newest
+/* Position at `time`, interpolated; the oldest kept before it, the newest
  * position after the last one (the caller caps it by what was consumed). */
 uint64_t xsnd_history_at(const struct xsnd_history *h, int64_t time, uint64_t rate);
 

@@ -358,7 +358,7 @@ class Judge:
         need(0 <= self.factn("detach_ms") < 5000, f"detach took {self.fact('detach_ms')} ms (< 5000)")
         need(self.fact("detach_backend_gone") == "1", "backend directory removed after detach")
         need(self.fact("detach_node_before") == "1", "guest1 had a sink input before detach")
-        need(self.fact("detach_node_gone") == "1", "guest1's sink input gone within 5 s of detach")
+        need(self.fact("detach_node_gone") == "1", "guest1's sink input gone within 10 s of detach")
         need(self.fact("detach_pipewire_alive") == "1", "PipeWire alive after detach")
 
         des = read(os.path.join(self.out, "xl-destroy-guest2.txt")).strip()
@@ -366,7 +366,7 @@ class Judge:
         need(0 <= self.factn("destroy_ms") < 5000, f"destroy took {self.fact('destroy_ms')} ms (< 5000)")
         need(self.fact("destroy_backend_gone") == "1", "backend directory removed after destroy")
         need(self.fact("destroy_node_before") == "1", "guest2 had a sink input before destroy")
-        need(self.fact("destroy_node_gone") == "1", "guest2's sink input gone within 5 s of destroy")
+        need(self.fact("destroy_node_gone") == "1", "guest2's sink input gone within 10 s of destroy")
         need(self.fact("destroy_pipewire_alive") == "1", "PipeWire alive after destroy")
 
         need(self.factn("create_guest3_rc") == 0, f"xl create guest3: rc={self.fact('create_guest3_rc')}")

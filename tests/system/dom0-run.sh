@@ -54,7 +54,13 @@ wait_console() {
 ms_since() { echo $(($(now_ms) - $1)); }
 domid_of() { $XL domid "$1" 2>/dev/null; }
 pw_alive() { kill -0 "$PW_PID" 2>/dev/null && timeout 5 pw-cli info 0 >/dev/null 2>&1; }
-sink_inputs_of() { timeout 10 pactl list sink-inputs 2>/dev/null | grep -c -- "$1"; }
+# pactl can take many seconds in a loaded TCG dom0.
+sink_inputs_of() { timeout 30 pactl list sink-inputs 2>/dev/null | grep -c -- "$1"; }
+# save_sink_inputs GUEST FILE: keeps the first listing that shows GUEST.
+save_sink_inputs() {
+	timeout 30 pactl list sink-inputs >"$2" 2>&1
+	grep -q "application.name = \"$1\"" "$2"
+}
 no_sink_input_of() { [ "$(sink_inputs_of "$1")" = 0 ]; }
 has_sink_input_of() { [ "$(sink_inputs_of "$1")" != 0 ]; }
 
@@ -230,8 +236,7 @@ boot_guest() {
 if boot_guest guest1 "play:L,cap,loop:L"; then
 	wait_console guest1 "XSND play-start" 1 10 && mark guest1-play-start
 	# identity: while it plays, pulse clients see it under its VM name
-	poll 3 has_sink_input_of guest1
-	timeout 10 pactl list sink-inputs >"$OUT/sink-inputs-guest1-playing.txt" 2>&1
+	poll 20 save_sink_inputs guest1 "$OUT/sink-inputs-guest1-playing.txt"
 	wait_console guest1 "XSND play-done" 1 40 && mark guest1-play-done
 	wait_console guest1 "XSND cap-start" 1 10
 	poll 3 sh -c 'timeout 10 pactl list source-outputs | grep -q guest1'
@@ -267,13 +272,13 @@ fi
 if [ -n "$(domid_of guest1)" ]; then
 	# 3b. detach guest1's card while it plays.
 	d1=$(domid_of guest1)
-	has_sink_input_of guest1 && fact detach_node_before 1 || fact detach_node_before 0
+	poll 20 has_sink_input_of guest1 && fact detach_node_before 1 || fact detach_node_before 0
 	t0=$(now_ms)
 	timeout 30 $XL vsnd-detach guest1 0 >"$OUT/xl-vsnd-detach.txt" 2>&1
 	fact detach_rc $?
 	fact detach_ms "$(ms_since "$t0")"
 	fact detach_backend_gone "$(xenstore-read /local/domain/0/backend/vsnd/$d1/0/state >/dev/null 2>&1 && echo 0 || echo 1)"
-	poll 5 no_sink_input_of guest1 && fact detach_node_gone 1 || fact detach_node_gone 0
+	poll 10 no_sink_input_of guest1 && fact detach_node_gone 1 || fact detach_node_gone 0
 	pw_alive && fact detach_pipewire_alive 1 || fact detach_pipewire_alive 0
 	mark guest1-detached
 fi
@@ -281,13 +286,13 @@ fi
 if [ -n "$(domid_of guest2)" ]; then
 	# 3c. destroy guest2 while it plays.
 	d2=$(domid_of guest2)
-	has_sink_input_of guest2 && fact destroy_node_before 1 || fact destroy_node_before 0
+	poll 20 has_sink_input_of guest2 && fact destroy_node_before 1 || fact destroy_node_before 0
 	t0=$(now_ms)
 	timeout 30 $XL destroy guest2 >"$OUT/xl-destroy-guest2.txt" 2>&1
 	fact destroy_rc $?
 	fact destroy_ms "$(ms_since "$t0")"
 	fact destroy_backend_gone "$(xenstore-read /local/domain/0/backend/vsnd/$d2/0/state >/dev/null 2>&1 && echo 0 || echo 1)"
-	poll 5 no_sink_input_of guest2 && fact destroy_node_gone 1 || fact destroy_node_gone 0
+	poll 10 no_sink_input_of guest2 && fact destroy_node_gone 1 || fact destroy_node_gone 0
 	pw_alive && fact destroy_pipewire_alive 1 || fact destroy_pipewire_alive 0
 	mark guest2-destroyed
 fi

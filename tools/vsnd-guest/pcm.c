@@ -22,6 +22,7 @@ static struct vg_ctx *pcm_ctx(struct vg_pcm *pcm)
 }
 
 static void core_update_hw_ptr(struct vg_pcm *pcm);
+static int64_t jiffies_now(void);
 
 static void trace(struct vg_pcm *pcm, const char *what, uint64_t a, uint64_t b)
 {
@@ -240,21 +241,51 @@ static void stream_free(struct vg_pcm *pcm)
 
 /* ---- ALSA core: pointer, state, period wakeups ---- */
 
-/* snd_pcm_update_hw_ptr0, without the jiffies heuristics */
-static void core_update_hw_ptr(struct vg_pcm *pcm)
+/* Linux's CONFIG_HZ on Debian: the core's time checks count in jiffies. */
+#define VG_HZ 250
+
+static int64_t jiffies_now(void)
+{
+	return vg_now_ns() / (1000000000 / VG_HZ);
+}
+
+/* snd_pcm_update_hw_ptr0. In interrupt context (period_elapsed) a pointer
+ * that did not advance by a period is taken as a whole buffer wrap when more
+ * than half a buffer's time passed, as Linux does; from a process context
+ * only a pointer that went backwards counts as a wrap. */
+static void core_update_hw_ptr_ctx(struct vg_pcm *pcm, bool in_interrupt)
 {
 	uint64_t pos = (uint64_t)(int64_t)pcm->hw_ptr, new_hw;
+	int64_t now = jiffies_now();
 
 	if (pcm->buffer_size == 0)
 		return;
 	if (pos >= pcm->buffer_size)
 		pos = 0;	/* "invalid position" */
 	new_hw = pcm->hw_base + pos;
+	if (in_interrupt && pcm->hw_ptr_interrupt + pcm->period_size > new_hw && pcm->rate) {
+		int64_t buffer_jiffies = (int64_t)pcm->buffer_size * VG_HZ / pcm->rate;
+		if (now - pcm->hw_ptr_jiffies > buffer_jiffies / 2 + 1) {
+			pcm->hw_base += pcm->buffer_size;
+			new_hw += pcm->buffer_size;
+			goto done;
+		}
+	}
 	if (new_hw < pcm->core_hw) {
 		pcm->hw_base += pcm->buffer_size;
 		new_hw += pcm->buffer_size;
 	}
+done:
+	if (new_hw != pcm->core_hw)
+		pcm->hw_ptr_jiffies = now;
+	if (in_interrupt && pcm->period_size)
+		pcm->hw_ptr_interrupt = new_hw - new_hw % pcm->period_size;
 	pcm->core_hw = new_hw;
+}
+
+static void core_update_hw_ptr(struct vg_pcm *pcm)
+{
+	core_update_hw_ptr_ctx(pcm, false);
 }
 
 static int64_t core_avail(struct vg_pcm *pcm)
@@ -295,7 +326,7 @@ static void period_elapsed(struct vg_pcm *pcm)
 	pcm->app->stats.period_elapsed++;
 	if (pcm->state != VG_ST_RUNNING && pcm->state != VG_ST_DRAINING)
 		return;
-	core_update_hw_ptr(pcm);
+	core_update_hw_ptr_ctx(pcm, true);
 	core_update_state(pcm);
 	pcm->period_seq++;
 }
@@ -707,6 +738,7 @@ static int pcm_prepare(struct vg_pcm *pcm)
 	pcm->hw_base = 0;
 	pcm->core_hw = 0;
 	pcm->appl = 0;
+	pcm->hw_ptr_interrupt = 0;
 	pcm->state = VG_ST_PREPARED;
 	return 0;
 }
@@ -718,6 +750,7 @@ static int pcm_start(struct vg_pcm *pcm, enum vg_alsa_state to)
 	if (res < 0)
 		return res;
 	pcm->state = to;
+	pcm->hw_ptr_jiffies = jiffies_now();	/* snd_pcm_post_start */
 	if (pcm->app->t0 == 0)
 		pcm->app->t0 = vg_now_ns();
 	return 0;

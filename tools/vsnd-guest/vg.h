@@ -161,6 +161,8 @@ struct vg_pcm {
 	uint32_t rate, channels, frame_bytes;
 	uint32_t period_size, buffer_size;	/* frames */
 	uint64_t hw_base, core_hw, appl;	/* ALSA core's view, frames */
+	uint64_t hw_ptr_interrupt;		/* core: period boundary at the last interrupt */
+	int64_t hw_ptr_jiffies;			/* core: when hw_ptr last moved (jiffies) */
 	uint64_t start_threshold;
 	uint64_t period_seq;		/* snd_pcm_period_elapsed() calls */
 	bool stop_pending;		/* xrun/drain end: TRIGGER STOP still to send */
