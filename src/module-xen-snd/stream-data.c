@@ -4,9 +4,10 @@
  *
  * Playback converts straight from the guest's mapped buffer into the
  * graph's buffer; capture converts from the graph's buffer straight into the
- * guest's. The position (bytes since OPEN) advances by what was really
- * moved, never past what the guest wrote, and goes to the guest as CUR_POS
- * every cycle in which it changed (src/sndif/position.c decides).
+ * guest's, both at the DMA pointer `pos` (bytes since OPEN). The pointer
+ * advances by what was really moved, and past what the guest wrote only
+ * after a whole period without data (src/sndif/position.h says why); it goes
+ * to the guest as CUR_POS every cycle in which it changed.
  *
  * The host path's delay reaches the guest either as a playback position
  * that lags by it (any guest: snd_pcm_delay() then includes it), or, when
