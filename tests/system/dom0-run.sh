@@ -213,7 +213,7 @@ if [ "$MODE" = demo ]; then
 	wait_console demo-vm "XSND tone" 1 60 || fail "demo-vm never started playing"
 	for i in 1 2 3 4 5 6; do
 		sleep 5
-		log "--- timeout 10 pactl list sink-inputs (dom0) ---"
+		log "--- pactl list sink-inputs (dom0) ---"
 		timeout 10 pactl list sink-inputs | grep -E 'Sink Input|application.name|media.name|node.name|State|Volume:' |
 			sed 's/^/dom0:    /'
 		log "--- pw-cli ls Node ---"
