@@ -154,7 +154,9 @@ poll 20 sh -c 'timeout 5 pactl info | grep -q "Default Source: xen-source"' ||
 log "pipewire stack up"
 
 # Record the null sink's monitor for the whole run: what guests play lands here.
-REC_PID=$(setsid sh -c 'exec parec -d xen-sink.monitor --raw --format=s16le --rate=48000 --channels=2 --latency-msec=100' \
+# pw-record, not parec: pipewire-pulse's capture path dropped the start of
+# streams in the integration tests (tests/lib/pw-stack.sh).
+REC_PID=$(setsid sh -c 'exec pw-record --target xen-sink -P "{ stream.capture.sink = true }" --format s16 --rate 48000 --channels 2 -' \
 	>"$OUT/rec.raw" 2>"$OUT/parec.log" </dev/null & echo $!)
 # The "microphone" guests capture from: a tone into xen-feed, out of xen-source.
 TONE_PID=$(setsid sh -c 'while :; do pw-play --target xen-feed /mnt/host/tone.wav; done' \
