@@ -50,13 +50,6 @@ static uint32_t quantum_frames(struct xsnd_stream *s)
 	return (uint32_t)(p->clock.duration * s->params.rate / p->clock.rate.denom);
 }
 
-static int do_read_ready(struct spa_loop *loop, bool async, uint32_t seq,
-		const void *data, size_t size, void *user_data)
-{
-	xsnd_stream_read_ready(user_data);
-	return 0;
-}
-
 static bool send_position(struct xsnd_stream *s, uint64_t pos_frames, int64_t delay, int64_t now)
 {
 	struct xsnd_cur_pos_ext ev = { 0 };
@@ -210,6 +203,8 @@ void xsnd_stream_capture_process(void *data)
 	wait = __atomic_load_n(&rt->read_wait, __ATOMIC_ACQUIRE);
 	if (wait != 0 && rt->pos >= wait) {
 		__atomic_store_n(&rt->read_wait, 0, __ATOMIC_RELEASE);
-		pw_loop_invoke(s->card->impl->main_loop, do_read_ready, 0, NULL, 0, false, s);
+		/* the stream's own event source: it dies with the stream, so no
+		 * call can reach a freed stream */
+		pw_loop_signal_event(s->card->impl->main_loop, s->kick);
 	}
 }

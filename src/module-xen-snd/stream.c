@@ -503,8 +503,11 @@ static void handle_request(struct xsnd_stream *s, const struct xensnd_req *req)
 	respond(s, &resp);
 }
 
+/* Signalled by the main loop (more requests than one pass serves) and by
+ * the data thread (a pending READ's bytes are there). */
 static void on_kick(void *data, uint64_t count)
 {
+	xsnd_stream_read_ready(data);
 	xsnd_stream_ring_kick(data);
 }
 

@@ -142,7 +142,7 @@ struct xsnd_stream {
 	struct xen_sndif_back_ring ring;
 	int ring_port;
 	bool ring_broken;		/* guest corrupted its ring indices */
-	struct spa_source *kick;	/* serves the rest of a long ring */
+	struct spa_source *kick;	/* serves the rest of a long ring, answers a READ */
 
 	/* event page: written by the data thread while a pw_stream exists */
 	void *evt_page;
@@ -181,7 +181,7 @@ void xsnd_stream_close(struct xsnd_stream *s);
 /* stream-data.c: the process callbacks, data thread */
 void xsnd_stream_playback_process(void *data);
 void xsnd_stream_capture_process(void *data);
-/* Called on the main loop when a capture stream's pending READ may be answered. */
+/* Main loop: answers a capture stream's pending READ if its bytes are there. */
 void xsnd_stream_read_ready(struct xsnd_stream *s);
 
 #endif
