@@ -38,6 +38,10 @@
  * - `node.latency`: fixed latency for every guest stream, e.g. `256/48000`;
  *   by default half of the guest's period, so the guest gets at least two
  *   position updates per period
+ * - `stream.link-wait`: milliseconds a new playback stream holds the guest's
+ *   DMA pointer until the session manager has linked every port of its node,
+ *   so that a guest starting at once loses nothing; then it plays, linked or
+ *   not (default 1000; 0: do not wait)
  * - `vm.icon-name`: icon of the VM clients, default `computer`
  * - `stream.props = { }`: extra properties for every guest stream node
  * - `stream.rules = [ ]`: match rules on the stream properties, with an
@@ -81,6 +85,7 @@
 PW_LOG_TOPIC(xsnd_log_topic, "mod." NAME);
 
 #define DEFAULT_BUFFER_MAX	(4u * 1024u * 1024u)
+#define DEFAULT_LINK_WAIT_MS	1000u
 #define DEFAULT_MAX_CARDS	4u
 
 static const struct spa_dict_item module_props[] = {
@@ -94,6 +99,7 @@ static const struct spa_dict_item module_props[] = {
 		"( max-cards-per-domain=<default 4> ) "
 		"( remote.name=<daemon for the VM clients> ) "
 		"( node.latency=<fixed latency, default: half the guest period> ) "
+		"( stream.link-wait=<ms, default 1000> ) "
 		"( vm.icon-name=<icon, default computer> ) "
 		"( stream.props={ <properties> } ) "
 		"( stream.rules=[ <rules> ] )" },
@@ -218,6 +224,8 @@ static int parse_args(struct impl *impl, struct xsnd_xen_config *xcfg, char *soc
 	impl->max_cards_per_domain = pw_properties_get_uint32(p, "max-cards-per-domain", DEFAULT_MAX_CARDS);
 	impl->remote_name = pw_properties_get(p, PW_KEY_REMOTE_NAME);
 	impl->node_latency = pw_properties_get(p, PW_KEY_NODE_LATENCY);
+	impl->link_wait_ms = SPA_MIN(pw_properties_get_uint32(p, "stream.link-wait",
+				DEFAULT_LINK_WAIT_MS), 60000u);
 	impl->stream_props = pw_properties_get(p, "stream.props");
 	impl->stream_rules = pw_properties_get(p, "stream.rules");
 	impl->icon_name = pw_properties_get(p, "vm.icon-name");

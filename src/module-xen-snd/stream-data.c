@@ -121,8 +121,14 @@ void xsnd_stream_playback_process(void *data)
 	if (b->requested)
 		n = SPA_MIN(n, (uint32_t)b->requested);
 	pw_stream_get_time_n(s->pw, &t, sizeof(t));
+	if (s->io_position && s->io_position->clock.position == rt->last_cycle && rt->cycles)
+		rt->repeats++;
+	if (s->io_position)
+		rt->last_cycle = s->io_position->clock.position;
+	rt->cycles++;
 
-	if (rt->running) {
+	/* the pointer waits for the links, so that the first frames are heard */
+	if (rt->running && rt->linked) {
 		uint64_t avail = valid > rt->pos ? (valid - rt->pos) / fs : 0;
 		xsnd_history_push(&rt->history, t.now, rt->pos / fs);
 		done = guest_copy(s, d->data, (uint32_t)SPA_MIN((uint64_t)n, avail), false);

@@ -54,7 +54,7 @@ static void respond_status(struct xsnd_stream *s, const struct xensnd_req *req, 
 /* ---- changes to the data thread's state, applied between two cycles ---- */
 
 struct rt_change {
-	enum { RT_RUN, RT_STOP, RT_GAIN } what;
+	enum { RT_RUN, RT_STOP, RT_GAIN, RT_LINKED } what;
 	bool drop;		/* RT_STOP: forget what the guest queued */
 };
 
@@ -74,6 +74,9 @@ static int do_rt_change(struct spa_loop *loop, bool async, uint32_t seq,
 		rt->running = false;
 		if (c->drop)
 			__atomic_store_n(&rt->valid, rt->pos, __ATOMIC_RELEASE);
+		break;
+	case RT_LINKED:
+		rt->linked = true;
 		break;
 	case RT_GAIN:
 		rt->unity = true;
@@ -214,6 +217,58 @@ static struct pw_properties *stream_properties(struct xsnd_stream *s)
 	return props;
 }
 
+/* ---- playback start: wait until the node is heard ---- */
+
+static void link_wait_end(struct xsnd_stream *s)
+{
+	if (s->link_timer) {
+		pw_loop_destroy_source(s->card->impl->main_loop, s->link_timer);
+		s->link_timer = NULL;
+	}
+	rt_change(s, RT_LINKED, false);
+}
+
+static void on_linked(void *data)
+{
+	struct xsnd_stream *s = data;
+	pw_log_debug("%s: every port linked", s->node_name);
+	link_wait_end(s);
+}
+
+static void on_link_timeout(void *data, uint64_t expirations)
+{
+	struct xsnd_stream *s = data;
+	pw_log_info("%s: not linked after %u ms, playing unheard", s->node_name,
+			s->card->impl->link_wait_ms);
+	link_wait_end(s);
+}
+
+static void link_wait_start(struct xsnd_stream *s, struct pw_core *core)
+{
+	struct impl *impl = s->card->impl;
+	struct timespec ts;
+
+	if (s->cfg->type != XSND_STREAM_PLAYBACK || impl->link_wait_ms == 0 ||
+	    (s->links = xsnd_link_watch_new(core, s->node_name, true, on_linked, s)) == NULL ||
+	    (s->link_timer = pw_loop_add_timer(impl->main_loop, on_link_timeout, s)) == NULL) {
+		rt_change(s, RT_LINKED, false);
+		return;
+	}
+	ts.tv_sec = impl->link_wait_ms / 1000;
+	ts.tv_nsec = (long)(impl->link_wait_ms % 1000) * 1000000L;
+	pw_loop_update_timer(impl->main_loop, s->link_timer, &ts, NULL, false);
+}
+
+static void link_wait_stop(struct xsnd_stream *s)
+{
+	if (s->link_timer) {
+		pw_loop_destroy_source(s->card->impl->main_loop, s->link_timer);
+		s->link_timer = NULL;
+	}
+	xsnd_link_watch_destroy(s->links);
+	s->links = NULL;
+}
+
 static int create_node(struct xsnd_stream *s)
 {
 	struct pw_core *core = xsnd_vm_core(s->card->vm);
@@ -250,6 +305,7 @@ static int create_node(struct xsnd_stream *s)
 		pw_stream_destroy(s->pw);
 		return res;
 	}
+	link_wait_start(s, core);
 	return 0;
 }
 
@@ -326,14 +382,15 @@ void xsnd_stream_close(struct xsnd_stream *s)
 		respond_status(s, &s->read_req, -EIO);
 		s->read_pending = false;
 	}
+	link_wait_stop(s);
 	/* Destroying the node takes it off the data loop before we return,
 	 * so the buffer can go away afterwards. */
 	if (s->pw) {
 		pw_stream_destroy(s->pw);
 		pw_log_info("%s: closed at position %" PRIu64 " (reported %" PRIu64 " frames), "
-				"%u cycles, %u underruns, %u empty",
+				"%u cycles (%u repeated), %u underruns, %u empty",
 				s->node_name, s->rt.pos, s->rt.position.reported, s->rt.cycles,
-				s->rt.xruns, s->rt.empty);
+				s->rt.repeats, s->rt.xruns, s->rt.empty);
 	}
 	if (s->buffer) {
 		xsnd_xen_unmap_grants(s->card->impl->xen, s->buffer, s->n_pages);

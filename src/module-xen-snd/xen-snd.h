@@ -35,6 +35,7 @@
 #include "../sndif/delay-ext.h"
 #include "../pcm/pcm-convert.h"
 #include "../xen/xen-access.h"
+#include "links.h"
 
 PW_LOG_TOPIC_EXTERN(xsnd_log_topic);
 #define PW_LOG_TOPIC_DEFAULT xsnd_log_topic
@@ -62,6 +63,7 @@ struct impl {
 	struct xsnd_limits limits;
 	uint32_t max_cards_per_domain;
 	const char *remote_name;		/* VM cores connect here (NULL: default) */
+	uint32_t link_wait_ms;			/* playback waits this long for its links */
 	const char *node_latency;		/* fixed node.latency, or NULL: from the guest period */
 	const char *stream_props;		/* JSON applied to every stream */
 	const char *stream_rules;		/* JSON match rules */
@@ -118,6 +120,7 @@ void xsnd_card_disconnect(struct xsnd_card *card);
 /* Shared with the data thread. */
 struct xsnd_stream_rt {
 	bool running;			/* between START/RESUME and STOP/PAUSE */
+	bool linked;			/* playback: the node is heard (links.c), or gave up waiting */
 	uint64_t valid;			/* playback: end of the guest's written bytes (release/acquire) */
 	uint64_t pos;			/* bytes consumed or produced since OPEN; data thread writes */
 	struct xsnd_position position;	/* what was sent as CUR_POS, in frames */
@@ -126,6 +129,8 @@ struct xsnd_stream_rt {
 	uint32_t xruns;
 	uint32_t cycles;			/* process calls while running */
 	uint32_t empty;			/* capture cycles without data */
+	uint64_t last_cycle;		/* graph clock position of the last process call */
+	uint32_t repeats;		/* process calls in a cycle already served */
 	bool unity;			/* all guest gains are 1.0 */
 	float gain[SPA_AUDIO_MAX_CHANNELS];
 };
@@ -160,6 +165,8 @@ struct xsnd_stream {
 	struct spa_hook pw_listener;
 	struct spa_io_position *io_position;	/* the graph's clock, for silence */
 	struct xsnd_stream_rt rt;
+	struct xsnd_link_watch *links;	/* playback, until linked */
+	struct spa_source *link_timer;	/* playback: stop waiting for links */
 
 	/* capture: one READ may wait for data */
 	bool read_pending;

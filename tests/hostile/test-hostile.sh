@@ -69,28 +69,18 @@ other_check() {
 		# a break. vm1's very start (links coming up one channel at a time,
 		# frames lost before its first position: see test-playback.sh) is
 		# before the hostile guest starts and is not looked at.
-		python3 - "$T/other.wav" "$T/other-cut.wav" <<-'PY' || fail "cannot cut vm1's recording"
-		import sys, wave
-		r = wave.open(sys.argv[1])
-		p, data = r.getparams(), r.readframes(r.getnframes())
-		fb = p.sampwidth * p.nchannels
-		first = next((i for i in range(0, len(data), fb) if any(data[i:i + fb])), None)
-		if first is None:
-		    sys.exit("vm1: only silence at the sink")
-		w = wave.open(sys.argv[2], "wb")
-		w.setparams(p)
-		w.writeframes(data[first + 12000 * fb:])
-		w.close()
-		PY
-		an counter "$T/other-cut.wav" >"$T/other.json" ||
+		an cut "$T/other.wav" "$T/other-cut.wav" --skip 12000 || fail "cannot cut vm1's recording"
+		an counter "$T/other-cut.wav" --max-silences "$(xt_underruns xen-snd.vm1.0.0.0)" >"$T/other.json" ||
 			fail "vm1's counter pattern did not arrive intact next to the hostile guest"
 		python3 - "$T/other.json" $((OTHER_SECS * 48000)) <<-'PY' || fail "vm1's audio was damaged"
 		import json, sys
 		r, total = json.load(open(sys.argv[1])), int(sys.argv[2])
 		before = r["start_value"] // r["channels"]
-		print(f"vm1: {r['verified_frames']} frames intact after its first {before}")
-		if r["breaks"] or r["silent_samples"]:
-		    sys.exit(f"vm1: {r['breaks']} breaks, {r['silent_samples']} silent samples")
+		print(f"vm1: {r['verified_frames']} frames intact after its first {before}"
+		      + (f" ({r['recorder_hole_frames']} of them in cycles the recorder missed)"
+		         if r["recorder_holes"] else ""))
+		if r["breaks"]:
+		    sys.exit(f"vm1: {r['breaks']} breaks")
 		if r["verified_frames"] + before != total:
 		    sys.exit(f"vm1: {r['verified_frames']} + {before} frames, expected {total}: the end is missing")
 		PY

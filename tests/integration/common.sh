@@ -38,9 +38,20 @@ poll_or_fail() {
 check_alive() { pws_alive || fail "the PipeWire daemon died (log: $PWS_DIR/pipewire.log)"; }
 
 # xt_start_stack [pws_start options]: stack with the simulator and the module.
+# The module logs at info level: the checks read its stream statistics.
 xt_start_stack() {
+	PWS_PW_DEBUG=${PWS_PW_DEBUG:-2,mod.xen-snd:3}
 	pws_start --build "$XT_BUILD" --sim --module "xen.domid=0 ${XT_MODULE_ARGS:-}" "$@" ||
 		fail "cannot start the stack"
+}
+
+# xt_underruns NODE: the cycles in which the guest of stream node NODE had
+# not written its audio yet, as the module counted them when the stream
+# closed. A late guest is heard as silence and loses nothing; the counter
+# check allows that many silent stretches and no more.
+xt_underruns() {
+	grep -F "$1: closed at position" "$(pws_log_hint)" |
+		sed -n 's/.* \([0-9][0-9]*\) underruns.*/\1/p' | awk '{ n += $1 } END { print n + 0 }'
 }
 
 # xt_component_db WAV FREQ [FROM TO]: level (dB) of one frequency.

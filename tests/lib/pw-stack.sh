@@ -411,25 +411,38 @@ pws_sink_input_index() {
 # --- recording and the microphone -------------------------------------------
 
 # pws_record_sink FILE: records the monitor of the test sink (S16 stereo at
-# the graph rate) into a WAV until pws_record_stop, through pipewire-pulse,
-# whose large record buffer survives scheduling hiccups of a loaded machine.
+# the graph rate) into FILE until pws_record_stop, twice: tests/lib/xsnd-record
+# as node xen-test-recorder into FILE and as xen-test-recorder-2 into
+# FILE minus .wav plus .2.wav. Each also writes WAV.gaps, the cycles it
+# missed itself (woken too late on a loaded machine). A recorder of the
+# driver's monitor can also get one cycle's buffer early and the next one
+# not at all while other nodes join the graph; the two recorders do not
+# fail together, and xsnd-analyze.py counter/tone pass if either recording
+# is intact (an intact pattern cannot come from a damaged sink).
 pws_record_sink() {
-	# pw-record, not parec: pipewire-pulse's capture path dropped the first
-	# quantum of a stream that starts on an already running sink, which a
-	# sample-exact check must not blame on the module (pw-record sees it).
+	local rec="$PWS_BUILD/tests/lib/xsnd-record" f2="${1%.wav}.2.wav"
+	[ -x "$rec" ] || { pws_fail "recorder not built: $rec"; return 1; }
+	rm -f "$1.gaps" "$f2" "$f2.gaps"
 	# shellcheck disable=SC2046
-	pws_spawn recorder $(pws_rt) pw-record --target "$PWS_SINK" \
-		-P '{ stream.capture.sink = true node.name = xen-test-recorder media.role = XenTestRecorder }' \
-		--format s16 --rate "$PWS_RATE" --channels 2 "$1"
+	pws_spawn recorder $(pws_rt) "$rec" --target "$PWS_SINK" --rate "$PWS_RATE" \
+		--out "$1" --gaps "$1.gaps"
 	PWS_REC_PID=$PWS_LAST_PID
+	# shellcheck disable=SC2046
+	pws_spawn recorder-2 $(pws_rt) "$rec" --target "$PWS_SINK" --rate "$PWS_RATE" \
+		--node-name xen-test-recorder-2 --out "$f2" --gaps "$f2.gaps"
+	PWS_REC2_PID=$PWS_LAST_PID
 	pws_poll 10 pws_rec_running || { pws_fail "recorder not running"; return 1; }
 }
 pws_rec_running() {
-	pws_node_id xen-test-recorder >/dev/null && pws_q linked-out "$PWS_SINK"
+	local dump
+	dump=$(pws_dump) || return 1
+	python3 "$PWS_ANALYZE" pw linked-in xen-test-recorder <<<"$dump" >/dev/null &&
+		python3 "$PWS_ANALYZE" pw linked-in xen-test-recorder-2 <<<"$dump" >/dev/null
 }
 pws_record_stop() {
 	[ -n "${PWS_REC_PID:-}" ] || return 0
 	pws_kill "$PWS_REC_PID" INT
+	pws_kill "$PWS_REC2_PID" INT
 	PWS_REC_PID=""
 }
 
