@@ -140,7 +140,7 @@ float | float-gain)
 		--channels=2 --latency-msec=20 --file-format=wav --client-name=xen-test-recorder "$T/mix.wav"
 	# shellcheck disable=SC2034 # pws_record_stop ends it
 	PWS_REC_PID=$PWS_LAST_PID
-	poll_or_fail 10 "recorder not running" pws_rec_running
+	poll_or_fail 10 "recorder not running" pws_rec_running xen-test-recorder
 	guest_start vm1 --domid 1 --name vm1 --play-tone 440 --opts amp=0.25 --rate 48000 \
 		--format s16_le --channels 2 --seconds 8 || fail "vm1 did not start"
 	poll_or_fail 15 "vm1's stream is not running" pws_wait_running 'xen-snd.vm1.*'

@@ -433,17 +433,21 @@ pws_record_sink() {
 	PWS_REC2_PID=$PWS_LAST_PID
 	pws_poll 10 pws_rec_running || { pws_fail "recorder not running"; return 1; }
 }
+# pws_rec_running [NODE...]: each recorder node (default: both of
+# pws_record_sink) has an active input link.
 pws_rec_running() {
-	local dump
+	local dump n
 	dump=$(pws_dump) || return 1
-	python3 "$PWS_ANALYZE" pw linked-in xen-test-recorder <<<"$dump" >/dev/null &&
-		python3 "$PWS_ANALYZE" pw linked-in xen-test-recorder-2 <<<"$dump" >/dev/null
+	[ $# -gt 0 ] || set -- xen-test-recorder xen-test-recorder-2
+	for n in "$@"; do
+		python3 "$PWS_ANALYZE" pw linked-in "$n" <<<"$dump" >/dev/null || return 1
+	done
 }
 pws_record_stop() {
 	[ -n "${PWS_REC_PID:-}" ] || return 0
 	pws_kill "$PWS_REC_PID" INT
-	pws_kill "$PWS_REC2_PID" INT
-	PWS_REC_PID=""
+	[ -z "${PWS_REC2_PID:-}" ] || pws_kill "$PWS_REC2_PID" INT
+	PWS_REC_PID="" PWS_REC2_PID=""
 }
 
 # pws_guest_maps [PID]: number of mappings of guest memory (the simulator's
