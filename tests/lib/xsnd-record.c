@@ -17,7 +17,9 @@
  *
  * S16 stereo at --rate (the graph's rate, 48000 by default). The process
  * callback only copies into memory touched before the stream starts; the
- * files are written after SIGINT/SIGTERM.
+ * files are written after SIGINT/SIGTERM, or, with --raw, the audio goes to
+ * FILE as headerless S16 while it is recorded (the main loop appends what
+ * the data thread published every 50 ms), so that its size can mark times.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -49,6 +51,8 @@ struct rec {
 	bool have_prev;
 	uint64_t prev_ticks, prev_frames, overflow;
 	struct gap gaps[MAX_GAPS];
+	FILE *stream_out;		/* --raw: appended while recording */
+	uint64_t flushed;		/* frames already appended */
 	uint32_t n_gaps, lost_gaps;
 	uint64_t cycles;
 };
@@ -90,7 +94,7 @@ static void on_process(void *userdata)
 		uint32_t k = (uint32_t)SPA_MIN((uint64_t)n, room);
 		memcpy(r->data + r->frames * FRAME_BYTES, SPA_PTROFF(d->data, offs, void),
 				(size_t)k * FRAME_BYTES);
-		r->frames += k;
+		__atomic_store_n(&r->frames, r->frames + k, __ATOMIC_RELEASE);
 		r->overflow += n - k;
 	}
 	pw_stream_queue_buffer(r->stream, b);
@@ -100,6 +104,23 @@ static const struct pw_stream_events stream_events = {
 	PW_VERSION_STREAM_EVENTS,
 	.process = on_process,
 };
+
+/* Main loop, --raw: appends what the data thread has published. */
+static void flush_raw(struct rec *r)
+{
+	uint64_t end = __atomic_load_n(&r->frames, __ATOMIC_ACQUIRE);
+
+	if (end > r->flushed) {
+		fwrite(r->data + r->flushed * FRAME_BYTES, FRAME_BYTES, end - r->flushed, r->stream_out);
+		fflush(r->stream_out);
+		r->flushed = end;
+	}
+}
+
+static void on_flush(void *data, uint64_t expirations)
+{
+	flush_raw(data);
+}
 
 static void do_quit(void *data, int signal_number)
 {
@@ -167,6 +188,7 @@ int main(int argc, char **argv)
 		{ "seconds", required_argument, NULL, 's' },
 		{ "rate", required_argument, NULL, 'r' },
 		{ "node-name", required_argument, NULL, 'n' },
+		{ "raw", no_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct rec r;	/* large: the gap table */
@@ -177,6 +199,7 @@ int main(int argc, char **argv)
 	const struct spa_pod *params[1];
 	struct pw_properties *props;
 	int c, res, rc = 0;
+	bool raw = false;
 
 	r.rate = 48000;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -187,13 +210,14 @@ int main(int argc, char **argv)
 		case 's': seconds = atof(optarg); break;
 		case 'r': r.rate = (uint32_t)atoi(optarg); break;
 		case 'n': name = optarg; break;
+		case 'R': raw = true; break;
 		default: return 2;
 		}
 	}
 	if (target == NULL || out == NULL || seconds <= 0 || seconds > 3600 ||
 	    r.rate < 8000 || r.rate > 384000) {
 		fprintf(stderr, "usage: xsnd-record --target SINK --out FILE.wav [--gaps FILE] "
-				"[--seconds MAX (<= 3600)] [--rate HZ] [--node-name NAME]\n");
+				"[--seconds MAX (<= 3600)] [--rate HZ] [--node-name NAME] [--raw]\n");
 		return 2;
 	}
 	r.max_frames = (uint64_t)(seconds * r.rate);
@@ -202,8 +226,17 @@ int main(int argc, char **argv)
 		return 1;
 	memset(r.data, 0, r.max_frames * FRAME_BYTES);
 
+	if (raw && (r.stream_out = fopen(out, "wb")) == NULL) {
+		fprintf(stderr, "xsnd-record: %s: %s\n", out, strerror(errno));
+		return 1;
+	}
 	pw_init(&argc, &argv);
 	r.loop = pw_main_loop_new(NULL);
+	if (raw) {
+		struct spa_source *t = pw_loop_add_timer(pw_main_loop_get_loop(r.loop), on_flush, &r);
+		struct timespec ival = { 0, 50 * 1000 * 1000 };
+		pw_loop_update_timer(pw_main_loop_get_loop(r.loop), t, &ival, &ival, false);
+	}
 	pw_loop_add_signal(pw_main_loop_get_loop(r.loop), SIGINT, do_quit, &r);
 	pw_loop_add_signal(pw_main_loop_get_loop(r.loop), SIGTERM, do_quit, &r);
 
@@ -225,7 +258,11 @@ int main(int argc, char **argv)
 	pw_main_loop_run(r.loop);
 	pw_stream_disconnect(r.stream);
 
-	if ((res = write_wav(&r, out)) < 0) {
+	if (raw) {
+		flush_raw(&r);
+		if (fclose(r.stream_out) != 0)
+			rc = 1;
+	} else if ((res = write_wav(&r, out)) < 0) {
 		fprintf(stderr, "xsnd-record: %s: %s\n", out, spa_strerror(res));
 		rc = 1;
 	}

@@ -49,6 +49,7 @@ prepare_share() {	# IMAGES SHARE
 	rm -rf "$s"
 	mkdir -p "$s/out" "$s/conf" "$s/module"
 	cp "$HERE/dom0-run.sh" "$s/" && chmod +x "$s/dom0-run.sh"
+	cp "$BUILD/tests/lib/xsnd-record" "$s/" || return 1
 	cp "$HERE"/conf/*.conf "$s/conf/"
 	cp "$img/vmlinux-domu" "$s/"
 	echo "${MODE/boot/suite}" >"$s/mode"
