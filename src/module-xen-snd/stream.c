@@ -238,9 +238,18 @@ static void on_linked(void *data)
 static void on_link_timeout(void *data, uint64_t expirations)
 {
 	struct xsnd_stream *s = data;
-	pw_log_info("%s: not linked after %u ms, playing unheard", s->node_name,
-			s->card->impl->link_wait_ms);
+	pw_log_info("%s: not linked after %u ms, playing unheard", s->node_name, s->link_wait_ms);
 	link_wait_end(s);
+}
+
+/* How long the pointer may wait: Linux's ALSA core fails a blocked write
+ * with EIO after 1.1 buffer times without a period (6.1 as Debian ships it),
+ * so at most half the guest's buffer time. */
+static uint32_t link_wait_ms(struct xsnd_stream *s)
+{
+	uint64_t buffer_ms = (uint64_t)s->params.buffer_sz / s->params.frame_size * 1000 /
+		s->params.rate;
+	return (uint32_t)SPA_MIN((uint64_t)s->card->impl->link_wait_ms, buffer_ms / 2);
 }
 
 static void link_wait_start(struct xsnd_stream *s, struct pw_core *core)
@@ -248,14 +257,15 @@ static void link_wait_start(struct xsnd_stream *s, struct pw_core *core)
 	struct impl *impl = s->card->impl;
 	struct timespec ts;
 
-	if (s->cfg->type != XSND_STREAM_PLAYBACK || impl->link_wait_ms == 0 ||
+	s->link_wait_ms = link_wait_ms(s);
+	if (s->cfg->type != XSND_STREAM_PLAYBACK || s->link_wait_ms == 0 ||
 	    (s->links = xsnd_link_watch_new(core, s->node_name, true, on_linked, s)) == NULL ||
 	    (s->link_timer = pw_loop_add_timer(impl->main_loop, on_link_timeout, s)) == NULL) {
 		rt_change(s, RT_LINKED, false);
 		return;
 	}
-	ts.tv_sec = impl->link_wait_ms / 1000;
-	ts.tv_nsec = (long)(impl->link_wait_ms % 1000) * 1000000L;
+	ts.tv_sec = s->link_wait_ms / 1000;
+	ts.tv_nsec = (long)(s->link_wait_ms % 1000) * 1000000L;
 	pw_loop_update_timer(impl->main_loop, s->link_timer, &ts, NULL, false);
 }
 

@@ -167,6 +167,7 @@ struct xsnd_stream {
 	struct xsnd_stream_rt rt;
 	struct xsnd_link_watch *links;	/* playback, until linked */
 	struct spa_source *link_timer;	/* playback: stop waiting for links */
+	uint32_t link_wait_ms;		/* this stream's wait (half its buffer time at most) */
 
 	/* capture: one READ may wait for data */
 	bool read_pending;

@@ -14,7 +14,17 @@
 #include "vg.h"
 #include "xensim.h"
 
-#define ALSA_WAIT_MS	10000	/* wait_for_avail() and drain timeouts (Linux 6.1) */
+/*
+ * wait_for_avail() and drain give up after 1.1 buffer times without a period
+ * wakeup, at least 100 ms: Linux 6.1 as Debian ships it (6.1.0-56; upstream
+ * "ALSA: pcm: use a more sensible timeout", the 10 s of older kernels before).
+ * A backend that holds positions longer than that makes aplay fail with EIO.
+ */
+static int64_t alsa_wait_ms(const struct vg_pcm *pcm)
+{
+	int64_t t = pcm->rate ? (int64_t)pcm->buffer_size * 1100 / pcm->rate : 0;
+	return t > 100 ? t : 100;
+}
 
 static struct vg_ctx *pcm_ctx(struct vg_pcm *pcm)
 {
@@ -789,7 +799,7 @@ static int wait_for_avail(struct vg_pcm *pcm, uint64_t twake)
 	for (;;) {
 		w.seq = pcm->period_seq;
 		w.state = pcm->state;
-		res = vg_co_wait(&pcm->app->co, woken, &w, vg_now_ns() + (int64_t)ALSA_WAIT_MS * 1000000);
+		res = vg_co_wait(&pcm->app->co, woken, &w, vg_now_ns() + alsa_wait_ms(pcm) * 1000000);
 		service(pcm);
 		if ((res = state_error(pcm)) < 0)
 			return res;
@@ -798,7 +808,7 @@ static int wait_for_avail(struct vg_pcm *pcm, uint64_t twake)
 		if (w.seq == pcm->period_seq && w.state == pcm->state) {
 			vg_err("vm%u: %s: %s timeout (DMA or IRQ trouble?): no position event for %d ms",
 					pcm->app->guest->domid, pcm->app->stats.name,
-					pcm->app->cfg.playback ? "playback write" : "capture read", ALSA_WAIT_MS);
+					pcm->app->cfg.playback ? "playback write" : "capture read", (int)alsa_wait_ms(pcm));
 			return -EIO;
 		}
 	}
@@ -904,7 +914,7 @@ static int pcm_drain(struct vg_pcm *pcm)
 	while (pcm->state == VG_ST_DRAINING && card_alive(pcm)) {
 		w.seq = pcm->period_seq;
 		w.state = pcm->state;
-		res = vg_co_wait(&pcm->app->co, woken, &w, vg_now_ns() + (int64_t)ALSA_WAIT_MS * 1000000);
+		res = vg_co_wait(&pcm->app->co, woken, &w, vg_now_ns() + alsa_wait_ms(pcm) * 1000000);
 		if (res == -ETIMEDOUT) {
 			vg_err("vm%u: %s: playback drain timeout (DMA or IRQ trouble?): hw_ptr %llu, "
 					"appl_ptr %llu, last position %llu bytes",
