@@ -38,8 +38,8 @@
  * - `node.latency`: fixed latency for every guest stream, e.g. `256/48000`;
  *   by default half of the guest's period, so the guest gets at least two
  *   position updates per period
- * - `stream.link-wait`: milliseconds a new playback stream holds the guest's
- *   DMA pointer until the session manager has linked every port of its node,
+ * - `stream.link-wait`: milliseconds after START a new playback stream holds
+ *   the guest's DMA pointer until the session manager has linked every port of its node,
  *   so that a guest starting at once loses nothing; then it plays, linked or
  *   not (default 1000, and at most half the guest's buffer time, after which
  *   Linux guests give up; 0: do not wait)

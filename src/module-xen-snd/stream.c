@@ -242,9 +242,9 @@ static void on_link_timeout(void *data, uint64_t expirations)
 	link_wait_end(s);
 }
 
-/* How long the pointer may wait: Linux's ALSA core fails a blocked write
- * with EIO after 1.1 buffer times without a period (6.1 as Debian ships it),
- * so at most half the guest's buffer time. */
+/* How long the pointer may wait after START: Linux's ALSA core fails a
+ * blocked write with EIO after 1.1 buffer times without a period (6.1 as
+ * Debian ships it), so at most half the guest's buffer time. */
 static uint32_t link_wait_ms(struct xsnd_stream *s)
 {
 	uint64_t buffer_ms = (uint64_t)s->params.buffer_sz / s->params.frame_size * 1000 /
@@ -255,7 +255,6 @@ static uint32_t link_wait_ms(struct xsnd_stream *s)
 static void link_wait_start(struct xsnd_stream *s, struct pw_core *core)
 {
 	struct impl *impl = s->card->impl;
-	struct timespec ts;
 
 	s->link_wait_ms = link_wait_ms(s);
 	if (s->cfg->type != XSND_STREAM_PLAYBACK || s->link_wait_ms == 0 ||
@@ -264,9 +263,21 @@ static void link_wait_start(struct xsnd_stream *s, struct pw_core *core)
 		rt_change(s, RT_LINKED, false);
 		return;
 	}
+	s->link_timer_armed = false;
+}
+
+/* START: the guest now waits for positions; the clock starts. Before, a
+ * stopped stream loses nothing by waiting. */
+static void link_wait_arm(struct xsnd_stream *s)
+{
+	struct timespec ts;
+
+	if (s->link_timer == NULL || s->link_timer_armed)
+		return;
 	ts.tv_sec = s->link_wait_ms / 1000;
 	ts.tv_nsec = (long)(s->link_wait_ms % 1000) * 1000000L;
-	pw_loop_update_timer(impl->main_loop, s->link_timer, &ts, NULL, false);
+	pw_loop_update_timer(s->card->impl->main_loop, s->link_timer, &ts, NULL, false);
+	s->link_timer_armed = true;
 }
 
 static void link_wait_stop(struct xsnd_stream *s)
@@ -500,6 +511,7 @@ static int do_trigger(struct xsnd_stream *s, uint8_t type)
 	switch (type) {
 	case XENSND_OP_TRIGGER_START:
 	case XENSND_OP_TRIGGER_RESUME:
+		link_wait_arm(s);
 		rt_change(s, RT_RUN, false);
 		break;
 	case XENSND_OP_TRIGGER_STOP:

@@ -168,6 +168,7 @@ struct xsnd_stream {
 	struct xsnd_link_watch *links;	/* playback, until linked */
 	struct spa_source *link_timer;	/* playback: stop waiting for links */
 	uint32_t link_wait_ms;		/* this stream's wait (half its buffer time at most) */
+	bool link_timer_armed;		/* counting since the first START */
 
 	/* capture: one READ may wait for data */
 	bool read_pending;
