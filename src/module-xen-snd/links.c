@@ -7,8 +7,9 @@
  * unlinked guest still gets a clock), but the session manager links it a
  * few tens of milliseconds after it appears, longer on a busy host, and one
  * channel at a time. A guest that starts playing at once would lose its
- * first frames into the unlinked node; so playback holds the DMA pointer
- * until this watch fires (or its deadline passes, see stream.c).
+ * first frames into the unlinked node, and one that records at once would
+ * get silence; so a stream holds its DMA pointer until this watch fires (or
+ * its deadline passes, see stream.c).
  *
  * The watch follows the VM's registry: our node (by its unique node.name),
  * its ports in the stream's direction, and the links on those ports, whose

@@ -181,7 +181,8 @@ void xsnd_stream_capture_process(void *data)
 	n = size / stride;
 	pw_stream_get_time_n(s->pw, &t, sizeof(t));
 
-	if (rt->running) {
+	/* the pointer waits for the links, so that the first frames are real */
+	if (rt->running && rt->linked) {
 		float *audio = SPA_PTROFF(d->data, offs, float);
 		rt->cycles++;
 		if (n == 0) {

@@ -217,7 +217,7 @@ static struct pw_properties *stream_properties(struct xsnd_stream *s)
 	return props;
 }
 
-/* ---- playback start: wait until the node is heard ---- */
+/* ---- start: wait until the node is heard (playback) or fed (capture) ---- */
 
 static void link_wait_end(struct xsnd_stream *s)
 {
@@ -242,14 +242,17 @@ static void on_link_timeout(void *data, uint64_t expirations)
 	link_wait_end(s);
 }
 
-/* How long the pointer may wait after START: Linux's ALSA core fails a
- * blocked write with EIO after 1.1 buffer times without a period (6.1 as
- * Debian ships it), so at most half the guest's buffer time. */
+/* How long the pointer may wait after START. Linux's ALSA core fails a
+ * blocked write with EIO after 1.1 buffer times without a period wakeup (6.1
+ * as Debian ships it); the guest blocks right after START with a full
+ * buffer, and its first wakeup comes a period after the pointer moves: so
+ * at most a buffer time minus a period. */
 static uint32_t link_wait_ms(struct xsnd_stream *s)
 {
-	uint64_t buffer_ms = (uint64_t)s->params.buffer_sz / s->params.frame_size * 1000 /
-		s->params.rate;
-	return (uint32_t)SPA_MIN((uint64_t)s->card->impl->link_wait_ms, buffer_ms / 2);
+	uint64_t frames = s->params.buffer_sz / s->params.frame_size;
+	uint64_t period = s->params.period_sz / s->params.frame_size;
+	uint64_t ms = (frames > period ? frames - period : 0) * 1000 / s->params.rate;
+	return (uint32_t)SPA_MIN((uint64_t)s->card->impl->link_wait_ms, ms);
 }
 
 static void link_wait_start(struct xsnd_stream *s, struct pw_core *core)
@@ -257,8 +260,9 @@ static void link_wait_start(struct xsnd_stream *s, struct pw_core *core)
 	struct impl *impl = s->card->impl;
 
 	s->link_wait_ms = link_wait_ms(s);
-	if (s->cfg->type != XSND_STREAM_PLAYBACK || s->link_wait_ms == 0 ||
-	    (s->links = xsnd_link_watch_new(core, s->node_name, true, on_linked, s)) == NULL ||
+	if (s->link_wait_ms == 0 ||
+	    (s->links = xsnd_link_watch_new(core, s->node_name,
+			s->cfg->type == XSND_STREAM_PLAYBACK, on_linked, s)) == NULL ||
 	    (s->link_timer = pw_loop_add_timer(impl->main_loop, on_link_timeout, s)) == NULL) {
 		rt_change(s, RT_LINKED, false);
 		return;

@@ -120,7 +120,7 @@ void xsnd_card_disconnect(struct xsnd_card *card);
 /* Shared with the data thread. */
 struct xsnd_stream_rt {
 	bool running;			/* between START/RESUME and STOP/PAUSE */
-	bool linked;			/* playback: the node is heard (links.c), or gave up waiting */
+	bool linked;			/* every port linked (links.c), or gave up waiting */
 	uint64_t valid;			/* playback: end of the guest's written bytes (release/acquire) */
 	uint64_t pos;			/* bytes consumed or produced since OPEN; data thread writes */
 	struct xsnd_position position;	/* what was sent as CUR_POS, in frames */
@@ -165,9 +165,9 @@ struct xsnd_stream {
 	struct spa_hook pw_listener;
 	struct spa_io_position *io_position;	/* the graph's clock, for silence */
 	struct xsnd_stream_rt rt;
-	struct xsnd_link_watch *links;	/* playback, until linked */
-	struct spa_source *link_timer;	/* playback: stop waiting for links */
-	uint32_t link_wait_ms;		/* this stream's wait (half its buffer time at most) */
+	struct xsnd_link_watch *links;	/* until linked */
+	struct spa_source *link_timer;	/* stop waiting for links */
+	uint32_t link_wait_ms;		/* this stream's wait (its buffer time minus a period at most) */
 	bool link_timer_armed;		/* counting since the first START */
 
 	/* capture: one READ may wait for data */
