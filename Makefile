@@ -28,10 +28,10 @@ check: deps all $(BUILD_FUZZ)/build.ninja
 	ninja -C $(BUILD_FUZZ)
 	./scripts/run-tests.sh $(BUILD) $(BUILD_FUZZ)
 
-# The suites with known failures (see tests/integration/meson.build).
+# The suite with known failures (see tests/system/meson.build).
 check-unstable: deps all
 	meson test -C $(BUILD) --print-errorlogs --num-processes 1 \
-		--suite integration-unstable --suite system-unstable
+		--suite system-unstable
 
 demo: deps all
 	./tools/demo/run-demo.sh $(BUILD)

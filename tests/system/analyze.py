@@ -76,9 +76,11 @@ def gen(dirname, tone_wav):
         a.extend((v, v))
     with open(os.path.join(dirname, "tone.raw"), "wb") as f:
         f.write(a.tobytes())
-    # dom0's microphone: TONE_HZ at -6 dBFS peak, 5 s.
+    # dom0's microphone: TONE_HZ at -6 dBFS peak, 120 s: dom0 replays it in a
+    # loop, and a restart of pw-play under TCG leaves up to a second of
+    # silence, which must not fall into the guest's 2 s recording.
     a = array.array("h")
-    for k in range(5 * RATE):
+    for k in range(120 * RATE):
         v = int(16384 * math.sin(2 * math.pi * TONE_HZ * k / RATE))
         a.extend((v, v))
     with wave.open(tone_wav, "wb") as w:
