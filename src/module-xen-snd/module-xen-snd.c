@@ -41,8 +41,8 @@
  * - `stream.link-wait`: milliseconds after START a new playback stream holds
  *   the guest's DMA pointer until the session manager has linked every port of its node,
  *   so that a guest starting at once loses nothing; then it plays, linked or
- *   not (default 1000, and at most the guest's buffer time minus a period,
- *   after which Linux guests give up; 0: do not wait)
+ *   not (default 1000, and less than the 1.1 buffer times after which Linux
+ *   guests give up; 0: do not wait)
  * - `vm.icon-name`: icon of the VM clients, default `computer`
  * - `stream.props = { }`: extra properties for every guest stream node
  * - `stream.rules = [ ]`: match rules on the stream properties, with an

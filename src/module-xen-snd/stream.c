@@ -243,16 +243,17 @@ static void on_link_timeout(void *data, uint64_t expirations)
 }
 
 /* How long the pointer may wait after START. Linux's ALSA core fails a
- * blocked write with EIO after 1.1 buffer times without a period wakeup (6.1
- * as Debian ships it); the guest blocks right after START with a full
- * buffer, and its first wakeup comes a period after the pointer moves: so
- * at most a buffer time minus a period. */
+ * blocked write with EIO after 1.1 buffer times (at least 100 ms) without a
+ * period wakeup (6.1 as Debian ships it). The guest blocks right after START
+ * with a full buffer, and its first wakeup comes a period after the pointer
+ * moves; a quarter of the buffer is left for the host's scheduling. */
 static uint32_t link_wait_ms(struct xsnd_stream *s)
 {
-	uint64_t frames = s->params.buffer_sz / s->params.frame_size;
-	uint64_t period = s->params.period_sz / s->params.frame_size;
-	uint64_t ms = (frames > period ? frames - period : 0) * 1000 / s->params.rate;
-	return (uint32_t)SPA_MIN((uint64_t)s->card->impl->link_wait_ms, ms);
+	int64_t frames = s->params.buffer_sz / s->params.frame_size;
+	int64_t period = s->params.period_sz / s->params.frame_size;
+	int64_t alsa = SPA_MAX(frames * 1100 / s->params.rate, (int64_t)100);
+	int64_t ms = alsa - (period + frames / 4) * 1000 / s->params.rate;
+	return (uint32_t)SPA_CLAMP(ms, (int64_t)0, (int64_t)s->card->impl->link_wait_ms);
 }
 
 static void link_wait_start(struct xsnd_stream *s, struct pw_core *core)

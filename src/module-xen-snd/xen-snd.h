@@ -167,7 +167,7 @@ struct xsnd_stream {
 	struct xsnd_stream_rt rt;
 	struct xsnd_link_watch *links;	/* until linked */
 	struct spa_source *link_timer;	/* stop waiting for links */
-	uint32_t link_wait_ms;		/* this stream's wait (its buffer time minus a period at most) */
+	uint32_t link_wait_ms;		/* this stream's wait (what its guest tolerates at most) */
 	bool link_timer_armed;		/* counting since the first START */
 
 	/* capture: one READ may wait for data */
