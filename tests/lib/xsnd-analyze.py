@@ -281,11 +281,15 @@ class CounterScan:
         return j + n < len(self.vals) and self.run_end[j] >= j + n
 
     def shows(self, near, p, q):
-        """This recording has the pattern run from value p to value q without
-        a break, around sample `near` (2 s either side)."""
+        """This recording has the pattern run forward from value p to value q
+        without a break, around sample `near`. The pattern repeats every 2^16
+        samples, so only a window of less than half that either side names
+        the same moment; a jump back (a repeat) is never shown."""
         span = (q - p) & 0xFFFF
-        lo = max(0, near - 2 * self.rate * self.ch)
-        hi = min(len(self.vals), near + 2 * self.rate * self.ch)
+        if span == 0 or span > 0x8000:
+            return False
+        lo = max(0, near - 0x3000)
+        hi = min(len(self.vals), near + 0x3000)
         j = lo
         while True:
             try:
