@@ -181,12 +181,13 @@ void xsnd_stream_capture_process(void *data)
 	n = size / stride;
 	pw_stream_get_time_n(s->pw, &t, sizeof(t));
 
+	rt->cycles++;
 	/* the pointer waits for the links, so that the first frames are real */
 	if (rt->running && rt->linked) {
 		float *audio = SPA_PTROFF(d->data, offs, float);
-		rt->cycles++;
 		if (n == 0) {
-			/* The source gave nothing (it failed, or is not linked):
+			/* The source gave nothing (it failed, or the wait for links
+			 * ran out):
 			 * the guest still hears silence at the graph's pace, as a
 			 * sound card's clock runs without a microphone. */
 			n = SPA_MIN(quantum_frames(s), d->maxsize / stride);

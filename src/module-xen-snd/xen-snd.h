@@ -127,7 +127,7 @@ struct xsnd_stream_rt {
 	struct xsnd_history history;	/* playback: cycle start times and positions */
 	uint64_t read_wait;		/* capture: wake the main loop when pos reaches this (0: none) */
 	uint32_t xruns;
-	uint32_t cycles;			/* process calls while running */
+	uint32_t cycles;			/* process calls */
 	uint32_t empty;			/* capture cycles without data */
 	uint64_t last_cycle;		/* graph clock position of the last process call */
 	uint32_t repeats;		/* process calls in a cycle already served */
