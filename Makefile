@@ -28,10 +28,9 @@ check: deps all $(BUILD_FUZZ)/build.ninja
 	ninja -C $(BUILD_FUZZ)
 	./scripts/run-tests.sh $(BUILD) $(BUILD_FUZZ)
 
-# The suites with known failures (tests/integration/meson.build, tests/system/meson.build).
+# The suite with known failures (tests/system/meson.build).
 check-unstable: deps all
-	meson test -C $(BUILD) --print-errorlogs --num-processes 1 \
-		--suite integration-unstable --suite system-unstable
+	meson test -C $(BUILD) --print-errorlogs --num-processes 1 --suite system-unstable
 
 demo: deps all
 	./tools/demo/run-demo.sh $(BUILD)

@@ -10,7 +10,8 @@
 # See docs/performance.md for what each figure means.
 #
 # BENCH_QUICK=1 shortens every run (for trying the script, not for figures).
-# BENCH_ONLY="delay answer cpu streams heap" runs a subset.
+# BENCH_ONLY="delay answer cpu streams heap" runs a subset; BENCH_LOAD_N and
+# BENCH_LOAD_WHO narrow the load runs; BENCH_TRACE=1 keeps the guests' --trace.
 set -u
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$(cd "${1:?usage: $0 BUILD_DIR}" && pwd) || exit 1
@@ -96,7 +97,8 @@ run_guests() {
 		local take=$((left > 256 ? 256 : left)) args=()
 		guest_args args "$take" "$secs" "$opts" $((1 + p * 16))
 		pws_run timeout $((secs * 2 + 60)) "$GUEST" --control "$PWS_SIM_DIR/control" --quiet \
-			--stats "$OUT/$tag-$p.json" "${args[@]}" >"$OUT/$tag-$p.log" 2>&1 &
+			--stats "$OUT/$tag-$p.json" ${BENCH_TRACE:+--trace "$OUT/$tag-$p.csv"} \
+			"${args[@]}" >"$OUT/$tag-$p.log" 2>&1 &
 		pids+=($!)
 		left=$((left - take)); p=$((p + 1))
 	done

@@ -22,7 +22,9 @@
  * carries the VM's name, so per-VM volume and routing work like for any
  * application. The guest's buffer is mapped once at OPEN and the process
  * callback converts straight between its pages and the graph's buffer.
- * Positions go back to the guest every graph cycle.
+ * Positions go back to the guest every graph cycle. A stream node joins
+ * the graph when it is linked (`node.always-process` is set then); until
+ * the graph runs it, its own timer moves the guest's pointer.
  *
  * ## Module Options
  *
@@ -38,11 +40,12 @@
  * - `node.latency`: fixed latency for every guest stream, e.g. `256/48000`;
  *   by default half of the guest's period, so the guest gets at least two
  *   position updates per period
- * - `stream.link-wait`: milliseconds after START a new playback stream holds
- *   the guest's DMA pointer until the session manager has linked every port of its node,
- *   so that a guest starting at once loses nothing; then it plays, linked or
- *   not (default 1000, and less than the 1.1 buffer times after which Linux
- *   guests give up; 0: do not wait)
+ * - `stream.link-wait`: milliseconds after START a new stream holds the
+ *   guest's DMA pointer until the session manager has linked every port of
+ *   its node, so that a guest starting at once loses nothing (default 1000,
+ *   and less than the 1.1 buffer times after which Linux guests give up;
+ *   0: do not wait). A stream still unlinked then runs on its own clock:
+ *   its playback is not heard, its capture records silence
  * - `vm.icon-name`: icon of the VM clients, default `computer`
  * - `stream.props = { }`: extra properties for every guest stream node
  * - `stream.rules = [ ]`: match rules on the stream properties, with an
@@ -168,6 +171,7 @@ static void on_xenstore(void *data, int fd, uint32_t mask)
 static void impl_destroy(struct impl *impl)
 {
 	xsnd_backend_stop(impl);
+	xsnd_clock_stop(impl);
 	if (impl->evtchn_source)
 		pw_loop_destroy_source(impl->main_loop, impl->evtchn_source);
 	if (impl->xs_source)
@@ -258,6 +262,12 @@ int pipewire__module_init(struct pw_impl_module *module, const char *args)
 	impl->context = context;
 	impl->main_loop = pw_context_get_main_loop(context);
 	impl->data_loop = pw_data_loop_get_loop(pw_context_get_data_loop(context));
+	xsnd_clock_start(impl);
+	if (impl->clock_timer == NULL) {
+		res = errno ? -errno : -EIO;
+		pw_log_error("cannot create the streams' clock timer: %s", spa_strerror(res));
+		goto error;
+	}
 
 	impl->props = pw_properties_new_string(args ? args : "");
 	if (impl->props == NULL) {

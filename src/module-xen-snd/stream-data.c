@@ -14,6 +14,10 @@
  * the frontend negotiated the delay extension, as an explicit delay with a
  * timestamp in the event (docs/protocol-delay.md).
  *
+ * When the graph does not run the node (not linked, no driver), the
+ * stream's own clock moves the pointer instead, from a timer on this thread
+ * (stream-clock.c): the guest's ALSA core would fail otherwise.
+ *
  * Nothing here blocks, allocates, logs or touches xenstore or grant maps.
  */
 #include <string.h>
@@ -80,6 +84,17 @@ static void report_position(struct xsnd_stream *s, uint64_t pos, int64_t delay, 
 		rt->position = saved;
 }
 
+/* A graph cycle ran the node: the own clock rests (see tick below). */
+static void graph_cycle(struct xsnd_stream *s, int64_t now)
+{
+	struct spa_io_position *p = s->io_position;
+
+	xsnd_clock_reset(&s->rt.clock, now);
+	if (p != NULL && p->clock.rate.denom != 0)
+		s->rt.cycle_ns = (int64_t)(p->clock.duration * SPA_NSEC_PER_SEC *
+				p->clock.rate.num / p->clock.rate.denom);
+}
+
 /* Moves up to n_frames between the guest buffer and `audio`, in at most two
  * pieces (the guest buffer is a ring). Returns frames moved. */
 static uint32_t guest_copy(struct xsnd_stream *s, float *audio, uint32_t n_frames, bool to_guest)
@@ -113,9 +128,11 @@ void xsnd_stream_playback_process(void *data)
 	struct pw_buffer *b;
 	struct spa_data *d;
 	uint32_t n, done = 0, run;
+	int64_t now = now_ns();
 
 	if ((b = pw_stream_dequeue_buffer(s->pw)) == NULL)
 		return;
+	graph_cycle(s, now);
 	d = &b->buffer->datas[0];
 	n = d->maxsize / stride;
 	if (b->requested)
@@ -151,13 +168,28 @@ void xsnd_stream_playback_process(void *data)
 	pw_stream_queue_buffer(s->pw, b);
 
 	if (rt->running) {
-		int64_t now = now_ns();
 		uint64_t taken = rt->pos / fs;
 		uint64_t heard = SPA_MIN(taken, xsnd_history_at(&rt->history,
 					now - path_delay_ns(s, &t), s->params.rate));
 		/* with the extension the guest gets the delay instead of a lag */
 		report_position(s, s->card->delay_ext ? taken : heard,
 				(int64_t)(taken - heard), now);
+	}
+}
+
+/* Capture: tells the guest the new position and wakes a READ it answers. */
+static void capture_moved(struct xsnd_stream *s, int64_t delay, int64_t now)
+{
+	struct xsnd_stream_rt *rt = &s->rt;
+	uint64_t wait;
+
+	report_position(s, rt->pos / s->params.frame_size, delay, now);
+	wait = __atomic_load_n(&rt->read_wait, __ATOMIC_ACQUIRE);
+	if (wait != 0 && rt->pos >= wait) {
+		__atomic_store_n(&rt->read_wait, 0, __ATOMIC_RELEASE);
+		/* the stream's own event source: it dies with the stream, so no
+		 * call can reach a freed stream */
+		pw_loop_signal_event(s->card->impl->main_loop, s->kick);
 	}
 }
 
@@ -170,11 +202,11 @@ void xsnd_stream_capture_process(void *data)
 	struct pw_buffer *b;
 	struct spa_data *d;
 	uint32_t offs, size, n;
-	uint64_t wait;
-	int64_t now;
+	int64_t now = now_ns();
 
 	if ((b = pw_stream_dequeue_buffer(s->pw)) == NULL)
 		return;
+	graph_cycle(s, now);
 	d = &b->buffer->datas[0];
 	offs = SPA_MIN(d->chunk->offset, d->maxsize);
 	size = SPA_MIN(d->chunk->size, d->maxsize - offs);
@@ -203,16 +235,50 @@ void xsnd_stream_capture_process(void *data)
 
 	if (!rt->running)
 		return;
-	now = now_ns();
 	/* the newest frame left the source one path delay before this cycle */
-	report_position(s, rt->pos / s->params.frame_size,
-			(path_delay_ns(s, &t) + (now - t.now)) * (int64_t)s->params.rate /
+	capture_moved(s, (path_delay_ns(s, &t) + (now - t.now)) * (int64_t)s->params.rate /
 			(int64_t)SPA_NSEC_PER_SEC, now);
-	wait = __atomic_load_n(&rt->read_wait, __ATOMIC_ACQUIRE);
-	if (wait != 0 && rt->pos >= wait) {
-		__atomic_store_n(&rt->read_wait, 0, __ATOMIC_RELEASE);
-		/* the stream's own event source: it dies with the stream, so no
-		 * call can reach a freed stream */
-		pw_loop_signal_event(s->card->impl->main_loop, s->kick);
+}
+
+/* Silence into the guest's buffer: the own clock's capture. */
+static void guest_silence(struct xsnd_stream *s, uint32_t n_frames)
+{
+	static const float zero[1024];
+	uint32_t chunk = SPA_N_ELEMENTS(zero) / s->params.channels;
+
+	while (n_frames > 0) {
+		uint32_t n = SPA_MIN(n_frames, chunk);
+		/* from_f32 only reads `zero` */
+		guest_copy(s, (float *)zero, n, true);
+		n_frames -= n;
+	}
+}
+
+/* Timer tick, data thread, for every open stream: while the graph runs
+ * the node this does nothing; once it has not for clock_after_ns (and at
+ * least three of its cycles), the pointer moves at the stream's rate, as
+ * a sound card's would with nothing connected: playback is not heard,
+ * capture records silence. */
+void xsnd_stream_clock_tick(struct xsnd_stream *s, int64_t now)
+{
+	struct xsnd_stream_rt *rt = &s->rt;
+	uint32_t fs = s->params.frame_size;
+	int64_t after = SPA_MAX(s->clock_after_ns, 3 * rt->cycle_ns);
+	uint32_t n;
+
+	if (!rt->running || !rt->linked) {
+		xsnd_clock_reset(&rt->clock, now);	/* nothing owed while stopped */
+		return;
+	}
+	n = xsnd_clock_owed(&rt->clock, now, after, s->params.rate, s->params.buffer_sz / fs);
+	if (n == 0)
+		return;
+	rt->clock_frames += n;
+	if (s->cfg->type == XSND_STREAM_PLAYBACK) {
+		__atomic_store_n(&rt->pos, rt->pos + (uint64_t)n * fs, __ATOMIC_RELEASE);
+		report_position(s, rt->pos / fs, 0, now);
+	} else {
+		guest_silence(s, n);
+		capture_moved(s, 0, now);
 	}
 }

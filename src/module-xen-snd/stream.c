@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <spa/utils/result.h>
 #include <spa/utils/string.h>
@@ -56,6 +57,8 @@ static void respond_status(struct xsnd_stream *s, const struct xensnd_req *req, 
 struct rt_change {
 	enum { RT_RUN, RT_STOP, RT_GAIN, RT_LINKED } what;
 	bool drop;		/* RT_STOP: forget what the guest queued */
+	bool unheard;		/* RT_LINKED: the wait ran out, nothing links the node */
+	int64_t now;
 };
 
 static int do_rt_change(struct spa_loop *loop, bool async, uint32_t seq,
@@ -69,6 +72,8 @@ static int do_rt_change(struct spa_loop *loop, bool async, uint32_t seq,
 	switch (c->what) {
 	case RT_RUN:
 		rt->running = true;
+		rt->run_ns = c->now;
+		xsnd_clock_reset(&rt->clock, c->now);
 		break;
 	case RT_STOP:
 		rt->running = false;
@@ -77,6 +82,12 @@ static int do_rt_change(struct spa_loop *loop, bool async, uint32_t seq,
 		break;
 	case RT_LINKED:
 		rt->linked = true;
+		/* unheard: the time the pointer was held is owed at once
+		 * (nobody hears it), else the guest would be near its timeout */
+		if (c->unheard)
+			xsnd_clock_idle(&rt->clock, rt->running ? rt->run_ns : c->now);
+		else
+			xsnd_clock_reset(&rt->clock, c->now);
 		break;
 	case RT_GAIN:
 		rt->unity = true;
@@ -89,9 +100,13 @@ static int do_rt_change(struct spa_loop *loop, bool async, uint32_t seq,
 	return 0;
 }
 
-static void rt_change(struct xsnd_stream *s, int what, bool drop)
+static void rt_change(struct xsnd_stream *s, int what, bool flag)
 {
-	struct rt_change c = { .what = what, .drop = drop };
+	struct rt_change c = { .what = what, .drop = flag, .unheard = flag };
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	c.now = SPA_TIMESPEC_TO_NSEC(&ts);
 	pw_loop_invoke(s->card->impl->data_loop, do_rt_change, 0, &c, sizeof(c), true, s);
 }
 
@@ -185,7 +200,12 @@ static struct pw_properties *stream_properties(struct xsnd_stream *s)
 			PW_KEY_MEDIA_NAME, media_name,
 			PW_KEY_APP_NAME, c->vm->name,
 			PW_KEY_APP_ICON_NAME, impl->icon_name,
-			"node.always-process", "true",
+			/* Not scheduled before it is linked (link_wait_end): a node
+			 * that wants a driver joins the busiest running graph at once,
+			 * and there its arrival cost that graph's other followers a
+			 * cycle now and then (docs/design.md, "Joining the graph"). */
+			"node.always-process", "false",
+			PW_KEY_NODE_WANT_DRIVER, "false",
 			"xen.domain.name", c->vm->name,
 			NULL);
 	if (props == NULL)
@@ -219,27 +239,35 @@ static struct pw_properties *stream_properties(struct xsnd_stream *s)
 
 /* ---- start: wait until the node is heard (playback) or fed (capture) ---- */
 
-static void link_wait_end(struct xsnd_stream *s)
+static void link_wait_end(struct xsnd_stream *s, bool heard)
 {
+	static const struct spa_dict_item always[] = { { "node.always-process", "true" } };
+
 	if (s->link_timer) {
 		pw_loop_destroy_source(s->card->impl->main_loop, s->link_timer);
 		s->link_timer = NULL;
 	}
-	rt_change(s, RT_LINKED, false);
+	/* Linked: from now on the graph runs the node even if it is unlinked
+	 * later (it stays where it is, in its driver's graph). Never linked:
+	 * the stream's own clock runs it (stream-clock.c), and it does not
+	 * join a graph it has nothing to do with. */
+	if (s->pw && heard)
+		pw_stream_update_properties(s->pw, &SPA_DICT_INIT_ARRAY(always));
+	rt_change(s, RT_LINKED, !heard);
 }
 
 static void on_linked(void *data)
 {
 	struct xsnd_stream *s = data;
 	pw_log_debug("%s: every port linked", s->node_name);
-	link_wait_end(s);
+	link_wait_end(s, true);
 }
 
 static void on_link_timeout(void *data, uint64_t expirations)
 {
 	struct xsnd_stream *s = data;
 	pw_log_info("%s: not linked after %u ms, playing unheard", s->node_name, s->link_wait_ms);
-	link_wait_end(s);
+	link_wait_end(s, false);
 }
 
 /* How long the pointer may wait after START. Linux's ALSA core fails a
@@ -265,7 +293,7 @@ static void link_wait_start(struct xsnd_stream *s, struct pw_core *core)
 	    (s->links = xsnd_link_watch_new(core, s->node_name,
 			s->cfg->type == XSND_STREAM_PLAYBACK, on_linked, s)) == NULL ||
 	    (s->link_timer = pw_loop_add_timer(impl->main_loop, on_link_timeout, s)) == NULL) {
-		rt_change(s, RT_LINKED, false);
+		link_wait_end(s, true);
 		return;
 	}
 	s->link_timer_armed = false;
@@ -332,6 +360,7 @@ static int create_node(struct xsnd_stream *s)
 		return res;
 	}
 	link_wait_start(s, core);
+	xsnd_stream_clock_add(s);
 	return 0;
 }
 
@@ -384,6 +413,9 @@ static int do_open(struct xsnd_stream *s, const struct xsnd_open_params *op, str
 	}
 	s->read_pending = false;
 	memset(&s->rt, 0, sizeof(s->rt));	/* no node yet: the data thread cannot see it */
+	/* the graph may pause this long before the stream's own clock runs */
+	s->clock_after_ns = SPA_MAX((int64_t)50 * SPA_NSEC_PER_MSEC,
+			(int64_t)(op->period_sz / op->frame_size) * SPA_NSEC_PER_SEC / op->rate);
 	xsnd_position_init(&s->rt.position, op->period_sz / op->frame_size);
 	xsnd_history_reset(&s->rt.history);
 	rt_change(s, RT_GAIN, false);
@@ -409,14 +441,16 @@ void xsnd_stream_close(struct xsnd_stream *s)
 		s->read_pending = false;
 	}
 	link_wait_stop(s);
-	/* Destroying the node takes it off the data loop before we return,
+	/* Off the clock list and the node off the data loop before we return,
 	 * so the buffer can go away afterwards. */
+	xsnd_stream_clock_remove(s);
 	if (s->pw) {
 		pw_stream_destroy(s->pw);
 		pw_log_info("%s: closed at position %" PRIu64 " (reported %" PRIu64 " frames), "
-				"%u cycles (%u repeated), %u underruns, %u empty",
+				"%u cycles (%u repeated), %u underruns, %u empty, %" PRIu64
+				" frames on its own clock",
 				s->node_name, s->rt.pos, s->rt.position.reported, s->rt.cycles,
-				s->rt.repeats, s->rt.xruns, s->rt.empty);
+				s->rt.repeats, s->rt.xruns, s->rt.empty, s->rt.clock_frames);
 	}
 	if (s->buffer) {
 		xsnd_xen_unmap_grants(s->card->impl->xen, s->buffer, s->n_pages);

@@ -71,6 +71,10 @@ struct impl {
 
 	struct spa_list vms;
 	struct spa_list cards;
+
+	/* data thread: the streams' own clocks (stream-data.c) */
+	struct spa_source *clock_timer;
+	struct spa_list clocked;
 };
 
 /* ---- vm.c: one PipeWire client per guest domain ---- */
@@ -131,6 +135,10 @@ struct xsnd_stream_rt {
 	uint32_t empty;			/* capture cycles without data */
 	uint64_t last_cycle;		/* graph clock position of the last process call */
 	uint32_t repeats;		/* process calls in a cycle already served */
+	struct xsnd_clock clock;	/* runs the pointer when the graph does not */
+	int64_t run_ns;			/* last START/RESUME */
+	int64_t cycle_ns;		/* the graph's last cycle length */
+	uint64_t clock_frames;		/* frames the own clock moved */
 	bool unity;			/* all guest gains are 1.0 */
 	float gain[SPA_AUDIO_MAX_CHANNELS];
 };
@@ -165,6 +173,9 @@ struct xsnd_stream {
 	struct spa_hook pw_listener;
 	struct spa_io_position *io_position;	/* the graph's clock, for silence */
 	struct xsnd_stream_rt rt;
+	struct spa_list clock_link;	/* in impl->clocked, data thread */
+	bool clocked;
+	int64_t clock_after_ns;		/* graph silence before the own clock runs */
 	struct xsnd_link_watch *links;	/* until linked */
 	struct spa_source *link_timer;	/* stop waiting for links */
 	uint32_t link_wait_ms;		/* this stream's wait (what its guest tolerates at most) */
@@ -190,6 +201,13 @@ void xsnd_stream_close(struct xsnd_stream *s);
 /* stream-data.c: the process callbacks, data thread */
 void xsnd_stream_playback_process(void *data);
 void xsnd_stream_capture_process(void *data);
+/* Data thread: moves the pointer of a running stream the graph does not run. */
+void xsnd_stream_clock_tick(struct xsnd_stream *s, int64_t now);
+/* Main thread: puts a stream on (off) the data thread's clock list. */
+void xsnd_stream_clock_add(struct xsnd_stream *s);
+void xsnd_stream_clock_remove(struct xsnd_stream *s);
+int xsnd_clock_start(struct impl *impl);
+void xsnd_clock_stop(struct impl *impl);
 /* Main loop: answers a capture stream's pending READ if its bytes are there. */
 void xsnd_stream_read_ready(struct xsnd_stream *s);
 

@@ -74,3 +74,33 @@ uint64_t xsnd_history_at(const struct xsnd_history *h, int64_t time, uint64_t ra
 		return h->e[idx].pos + (uint64_t)((__int128)dp * (time - h->e[idx].time) / dt);
 	}
 }
+
+void xsnd_clock_reset(struct xsnd_clock *c, int64_t now)
+{
+	c->graph_ns = c->clock_ns = now;
+	c->idle = false;
+}
+
+void xsnd_clock_idle(struct xsnd_clock *c, int64_t now)
+{
+	xsnd_clock_reset(c, now);
+	c->idle = true;
+}
+
+uint32_t xsnd_clock_owed(struct xsnd_clock *c, int64_t now, int64_t after_ns,
+		uint32_t rate, uint32_t max_frames)
+{
+	uint64_t frames;
+
+	if ((!c->idle && now - c->graph_ns < after_ns) || now <= c->clock_ns || rate == 0)
+		return 0;
+	frames = (uint64_t)(now - c->clock_ns) * rate / 1000000000u;
+	if (frames >= max_frames) {
+		/* a stall longer than the buffer: the guest lost it anyway */
+		c->clock_ns = now;
+		return max_frames;
+	}
+	/* keep the fraction of a frame for the next tick */
+	c->clock_ns += (int64_t)(frames * 1000000000u / rate);
+	return (uint32_t)frames;
+}

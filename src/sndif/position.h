@@ -65,4 +65,28 @@ void xsnd_history_push(struct xsnd_history *h, int64_t time, uint64_t pos);
  * position after the last one (the caller caps it by what was consumed). */
 uint64_t xsnd_history_at(const struct xsnd_history *h, int64_t time, uint64_t rate);
 
+/*
+ * The stream's own clock, for when the graph does not run its node: the
+ * node is not linked and the wait for links ran out, the session manager
+ * is slow to set it up, or no driver runs. A guest's ALSA core gives up
+ * after 1.1 buffer times without a position; a sound card's pointer never
+ * stops. Once the graph has been silent for `after_ns`, the clock owes the
+ * frames since the pointer last moved, at the stream's rate.
+ */
+struct xsnd_clock {
+	int64_t graph_ns;	/* last graph cycle (or start) */
+	int64_t clock_ns;	/* the pointer has moved up to here */
+	bool idle;		/* the graph is known not to run the node */
+};
+
+/* Start (again) from `now`: the stream starts, or a graph cycle ran. */
+void xsnd_clock_reset(struct xsnd_clock *c, int64_t now);
+/* From `now` on the clock runs at once, without waiting for `after_ns`:
+ * nothing links the node, so the graph will not run it. */
+void xsnd_clock_idle(struct xsnd_clock *c, int64_t now);
+/* Frames the pointer moves at `now` (at most max_frames), 0 while the
+ * graph is running the node. */
+uint32_t xsnd_clock_owed(struct xsnd_clock *c, int64_t now, int64_t after_ns,
+		uint32_t rate, uint32_t max_frames);
+
 #endif

@@ -134,8 +134,44 @@ static void test_history(void)
 	CHECK_EQ(xsnd_history_at(&h, 1000000000LL + 299 * 10000000LL, 48000), 299 * 480);
 }
 
+static void test_own_clock(void)
+{
+	const int64_t ms = 1000000, after = 50 * ms;
+	struct xsnd_clock c;
+	uint64_t total = 0;
+	uint32_t n;
+
+	xsnd_clock_reset(&c, 1000 * ms);
+	/* nothing while the graph runs the node (cycles reset the clock) */
+	for (int i = 1; i <= 100; i++) {
+		CHECK_EQ(xsnd_clock_owed(&c, 1000 * ms + i * 20 * ms, after, 48000, 16384), 0);
+		xsnd_clock_reset(&c, 1000 * ms + i * 20 * ms);
+	}
+	/* the graph stops at 3000 ms: nothing before `after`, then everything
+	 * since the last cycle, then every tick's share; no frame twice */
+	CHECK_EQ(xsnd_clock_owed(&c, 3040 * ms, after, 48000, 16384), 0);
+	n = xsnd_clock_owed(&c, 3060 * ms, after, 48000, 16384);
+	CHECK_EQ(n, 60 * 48);
+	total = n;
+	for (int i = 1; i <= 50; i++)
+		total += xsnd_clock_owed(&c, 3060 * ms + i * 20 * ms + i, after, 48000, 16384);
+	CHECK_EQ(total, (uint64_t)(1060 * ms + 50) * 48000 / 1000000000);
+	/* a stall longer than the buffer: one buffer, and on from now */
+	CHECK_EQ(xsnd_clock_owed(&c, 9000 * ms, after, 48000, 16384), 16384);
+	CHECK_EQ(xsnd_clock_owed(&c, 9010 * ms, after, 48000, 16384), 480);
+	/* time going backwards, or no rate: nothing */
+	CHECK_EQ(xsnd_clock_owed(&c, 8000 * ms, after, 48000, 16384), 0);
+	CHECK_EQ(xsnd_clock_owed(&c, 9500 * ms, after, 0, 16384), 0);
+	/* idle: owed from the first tick on; a graph cycle ends that */
+	xsnd_clock_idle(&c, 10000 * ms);
+	CHECK_EQ(xsnd_clock_owed(&c, 10020 * ms, after, 48000, 16384), 960);
+	xsnd_clock_reset(&c, 10030 * ms);
+	CHECK_EQ(xsnd_clock_owed(&c, 10050 * ms, after, 48000, 16384), 0);
+}
+
 int main(void)
 {
+	test_own_clock();
 	test_stopped_pointer_hangs_drains();
 	test_drain_always_completes();
 	test_late_guest_gets_a_gap_not_a_running_pointer();
