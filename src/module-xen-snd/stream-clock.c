@@ -8,7 +8,7 @@
  * the session manager is slow to configure it, no driver runs), the tick
  * moves it instead (xsnd_stream_clock_tick in stream-data.c); otherwise the
  * guest's ALSA core would fail the stream after 1.1 buffer times. One timer
- * for all streams keeps the cost of a healthy graph at TICK_MS wakeups.
+ * for all streams keeps the cost of a healthy graph at one wakeup a tick.
  *
  * The list and the timer belong to the data thread; the main thread changes
  * them only through pw_loop_invoke.
@@ -18,7 +18,6 @@
 
 #include "xen-snd.h"
 
-#define TICK_MS		20
 
 static void on_tick(void *data, uint64_t expirations)
 {
@@ -33,7 +32,7 @@ static void on_tick(void *data, uint64_t expirations)
 
 static void arm(struct impl *impl, bool on)
 {
-	struct timespec v = { 0, TICK_MS * SPA_NSEC_PER_MSEC }, off = { 0, 0 };
+	struct timespec v = { 0, XSND_CLOCK_TICK_MS * SPA_NSEC_PER_MSEC }, off = { 0, 0 };
 
 	pw_loop_update_timer(impl->data_loop, impl->clock_timer,
 			on ? &v : &off, on ? &v : NULL, false);

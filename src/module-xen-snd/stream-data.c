@@ -84,15 +84,39 @@ static void report_position(struct xsnd_stream *s, uint64_t pos, int64_t delay, 
 		rt->position = saved;
 }
 
-/* A graph cycle ran the node: the own clock rests (see tick below). */
-static void graph_cycle(struct xsnd_stream *s, int64_t now)
+/* A graph cycle ran the node and moves `frames`. A regular one rests the
+ * own clock; one that comes late (a graph starting up, changing its quantum,
+ * stalling) only accounts for its frames, and the tick makes up the rest. */
+static void graph_cycle(struct xsnd_stream *s, int64_t now, uint32_t frames)
 {
+	struct xsnd_stream_rt *rt = &s->rt;
 	struct spa_io_position *p = s->io_position;
+	bool regular = rt->cycle_ns != 0 && now - rt->cycle_at_ns <= 2 * rt->cycle_ns;
 
-	xsnd_clock_reset(&s->rt.clock, now);
+	if (regular)
+		xsnd_clock_reset(&rt->clock, now);
+	else
+		xsnd_clock_slow_cycle(&rt->clock, now, frames, s->params.rate);
+	rt->cycle_at_ns = now;
 	if (p != NULL && p->clock.rate.denom != 0)
-		s->rt.cycle_ns = (int64_t)(p->clock.duration * SPA_NSEC_PER_SEC *
+		rt->cycle_ns = (int64_t)(p->clock.duration * SPA_NSEC_PER_SEC *
 				p->clock.rate.num / p->clock.rate.denom);
+}
+
+/* The wait for links is over: what the guest tolerates has passed since
+ * START (checked here, not only by the main loop's timer, which can be late
+ * on a busy host, and the guest's deadline is not). */
+static bool links_due(struct xsnd_stream_rt *rt, int64_t now)
+{
+	return rt->running && !rt->linked && rt->link_wait_ns != 0 &&
+		now - rt->run_ns >= rt->link_wait_ns;
+}
+
+/* How long the graph may leave a running stream alone before its own
+ * clock moves the pointer. */
+static int64_t clock_after(struct xsnd_stream *s)
+{
+	return SPA_MAX(s->clock_after_ns, 3 * s->rt.cycle_ns);
 }
 
 /* Moves up to n_frames between the guest buffer and `audio`, in at most two
@@ -132,11 +156,13 @@ void xsnd_stream_playback_process(void *data)
 
 	if ((b = pw_stream_dequeue_buffer(s->pw)) == NULL)
 		return;
-	graph_cycle(s, now);
 	d = &b->buffer->datas[0];
 	n = d->maxsize / stride;
 	if (b->requested)
 		n = SPA_MIN(n, (uint32_t)b->requested);
+	graph_cycle(s, now, n);
+	if (links_due(rt, now))
+		rt->linked = true;	/* the graph runs us: play, linked or not */
 	pw_stream_get_time_n(s->pw, &t, sizeof(t));
 	if (s->io_position && s->io_position->clock.position == rt->last_cycle && rt->cycles)
 		rt->repeats++;
@@ -177,6 +203,20 @@ void xsnd_stream_playback_process(void *data)
 	}
 }
 
+/* Silence into the guest's buffer: a capture the graph does not feed. */
+static void guest_silence(struct xsnd_stream *s, uint32_t n_frames)
+{
+	static const float zero[1024];
+	uint32_t chunk = SPA_N_ELEMENTS(zero) / s->params.channels;
+
+	while (n_frames > 0) {
+		uint32_t n = SPA_MIN(n_frames, chunk);
+		/* from_f32 only reads `zero` */
+		guest_copy(s, (float *)zero, n, true);
+		n_frames -= n;
+	}
+}
+
 /* Capture: tells the guest the new position and wakes a READ it answers. */
 static void capture_moved(struct xsnd_stream *s, int64_t delay, int64_t now)
 {
@@ -206,11 +246,13 @@ void xsnd_stream_capture_process(void *data)
 
 	if ((b = pw_stream_dequeue_buffer(s->pw)) == NULL)
 		return;
-	graph_cycle(s, now);
 	d = &b->buffer->datas[0];
 	offs = SPA_MIN(d->chunk->offset, d->maxsize);
 	size = SPA_MIN(d->chunk->size, d->maxsize - offs);
 	n = size / stride;
+	graph_cycle(s, now, SPA_MAX(n, quantum_frames(s)));
+	if (links_due(rt, now))
+		rt->linked = true;
 	pw_stream_get_time_n(s->pw, &t, sizeof(t));
 
 	rt->cycles++;
@@ -230,6 +272,14 @@ void xsnd_stream_capture_process(void *data)
 			xsnd_pcm_apply_gain(audio, n, s->params.channels, rt->gain);
 		}
 		guest_copy(s, audio, n, true);
+		/* Far less than the cycle (a source starting up, a graph changing
+		 * its quantum as the node joins): the rest is silence, so the
+		 * guest's clock keeps the graph's pace. A resampler's +-1 frame
+		 * is not "far less". */
+		if (n < quantum_frames(s) * 3 / 4) {
+			guest_silence(s, quantum_frames(s) - n);
+			rt->empty++;
+		}
 	}
 	pw_stream_queue_buffer(s->pw, b);
 
@@ -240,37 +290,44 @@ void xsnd_stream_capture_process(void *data)
 			(int64_t)SPA_NSEC_PER_SEC, now);
 }
 
-/* Silence into the guest's buffer: the own clock's capture. */
-static void guest_silence(struct xsnd_stream *s, uint32_t n_frames)
-{
-	static const float zero[1024];
-	uint32_t chunk = SPA_N_ELEMENTS(zero) / s->params.channels;
-
-	while (n_frames > 0) {
-		uint32_t n = SPA_MIN(n_frames, chunk);
-		/* from_f32 only reads `zero` */
-		guest_copy(s, (float *)zero, n, true);
-		n_frames -= n;
-	}
-}
-
 /* Timer tick, data thread, for every open stream: while the graph runs
  * the node this does nothing; once it has not for clock_after_ns (and at
  * least three of its cycles), the pointer moves at the stream's rate, as
  * a sound card's would with nothing connected: playback is not heard,
  * capture records silence. */
+void xsnd_stream_links_late(struct xsnd_stream *s, int64_t now)
+{
+	struct xsnd_stream_rt *rt = &s->rt;
+
+	rt->linked = true;
+	/* Not run by the graph: the time the pointer was held is owed at
+	 * once (nobody hears it), else the guest would be near its timeout. */
+	if (now - rt->cycle_at_ns >= clock_after(s))
+		xsnd_clock_idle(&rt->clock, rt->run_ns);
+	else
+		xsnd_clock_reset(&rt->clock, now);
+}
+
 void xsnd_stream_clock_tick(struct xsnd_stream *s, int64_t now)
 {
 	struct xsnd_stream_rt *rt = &s->rt;
 	uint32_t fs = s->params.frame_size;
-	int64_t after = SPA_MAX(s->clock_after_ns, 3 * rt->cycle_ns);
 	uint32_t n;
 
+	if (links_due(rt, now))
+		xsnd_stream_links_late(s, now);
 	if (!rt->running || !rt->linked) {
 		xsnd_clock_reset(&rt->clock, now);	/* nothing owed while stopped */
 		return;
 	}
-	n = xsnd_clock_owed(&rt->clock, now, after, s->params.rate, s->params.buffer_sz / fs);
+	/* Capture, a graph too slow for the guest's first period after START
+	 * (the links came late and the graph is only starting up): silence
+	 * first rather than an ALSA timeout. Not for playback, where it would
+	 * skip the guest's first frames, and not once the graph keeps pace. */
+	if (s->cfg->type == XSND_STREAM_CAPTURE && rt->pos - rt->run_pos <= s->params.period_sz &&
+	    now - rt->run_ns >= rt->first_period_ns && now - rt->clock.clock_ns >= 2 * rt->cycle_ns)
+		xsnd_clock_hurry(&rt->clock);
+	n = xsnd_clock_owed(&rt->clock, now, clock_after(s), s->params.rate, s->params.buffer_sz / fs);
 	if (n == 0)
 		return;
 	rt->clock_frames += n;

@@ -73,6 +73,7 @@ static int do_rt_change(struct spa_loop *loop, bool async, uint32_t seq,
 	case RT_RUN:
 		rt->running = true;
 		rt->run_ns = c->now;
+		rt->run_pos = rt->pos;
 		xsnd_clock_reset(&rt->clock, c->now);
 		break;
 	case RT_STOP:
@@ -81,13 +82,12 @@ static int do_rt_change(struct spa_loop *loop, bool async, uint32_t seq,
 			__atomic_store_n(&rt->valid, rt->pos, __ATOMIC_RELEASE);
 		break;
 	case RT_LINKED:
-		rt->linked = true;
-		/* unheard: the time the pointer was held is owed at once
-		 * (nobody hears it), else the guest would be near its timeout */
-		if (c->unheard)
-			xsnd_clock_idle(&rt->clock, rt->running ? rt->run_ns : c->now);
-		else
+		/* the data thread may have given up first (stream-data.c) */
+		if (c->unheard && !rt->linked)
+			xsnd_stream_links_late(s, c->now);
+		else if (!c->unheard)
 			xsnd_clock_reset(&rt->clock, c->now);
+		rt->linked = true;
 		break;
 	case RT_GAIN:
 		rt->unity = true;
@@ -275,20 +275,36 @@ static void on_link_timeout(void *data, uint64_t expirations)
  * period wakeup (6.1 as Debian ships it). The guest blocks right after START
  * with a full buffer, and its first wakeup comes a period after the pointer
  * moves; a quarter of the buffer is left for the host's scheduling. */
+static int64_t alsa_timeout_ms(struct xsnd_stream *s)
+{
+	int64_t frames = s->params.buffer_sz / s->params.frame_size;
+	return SPA_MAX(frames * 1100 / s->params.rate, (int64_t)100);
+}
+
 static uint32_t link_wait_ms(struct xsnd_stream *s)
 {
 	int64_t frames = s->params.buffer_sz / s->params.frame_size;
 	int64_t period = s->params.period_sz / s->params.frame_size;
-	int64_t alsa = SPA_MAX(frames * 1100 / s->params.rate, (int64_t)100);
-	int64_t ms = alsa - (period + frames / 4) * 1000 / s->params.rate;
+	int64_t ms = alsa_timeout_ms(s) - (period + frames / 4) * 1000 / s->params.rate;
 	return (uint32_t)SPA_CLAMP(ms, (int64_t)0, (int64_t)s->card->impl->link_wait_ms);
+}
+
+/* After START, when the guest must have its first period at the latest
+ * (two clock ticks before its ALSA timeout, a period after the pointer
+ * moved): from then on the stream's own clock makes up whatever the graph
+ * has not moved yet. */
+static int64_t first_period_ns(struct xsnd_stream *s)
+{
+	int64_t period_ms = (int64_t)(s->params.period_sz / s->params.frame_size) * 1000 /
+		s->params.rate;
+	int64_t ms = alsa_timeout_ms(s) - period_ms - 2 * XSND_CLOCK_TICK_MS;
+	return SPA_MAX(ms, (int64_t)0) * SPA_NSEC_PER_MSEC;
 }
 
 static void link_wait_start(struct xsnd_stream *s, struct pw_core *core)
 {
 	struct impl *impl = s->card->impl;
 
-	s->link_wait_ms = link_wait_ms(s);
 	if (s->link_wait_ms == 0 ||
 	    (s->links = xsnd_link_watch_new(core, s->node_name,
 			s->cfg->type == XSND_STREAM_PLAYBACK, on_linked, s)) == NULL ||
@@ -413,6 +429,9 @@ static int do_open(struct xsnd_stream *s, const struct xsnd_open_params *op, str
 	}
 	s->read_pending = false;
 	memset(&s->rt, 0, sizeof(s->rt));	/* no node yet: the data thread cannot see it */
+	s->link_wait_ms = link_wait_ms(s);
+	s->rt.link_wait_ns = (int64_t)s->link_wait_ms * SPA_NSEC_PER_MSEC;
+	s->rt.first_period_ns = first_period_ns(s);
 	/* the graph may pause this long before the stream's own clock runs */
 	s->clock_after_ns = SPA_MAX((int64_t)50 * SPA_NSEC_PER_MSEC,
 			(int64_t)(op->period_sz / op->frame_size) * SPA_NSEC_PER_SEC / op->rate);
@@ -447,7 +466,7 @@ void xsnd_stream_close(struct xsnd_stream *s)
 	if (s->pw) {
 		pw_stream_destroy(s->pw);
 		pw_log_info("%s: closed at position %" PRIu64 " (reported %" PRIu64 " frames), "
-				"%u cycles (%u repeated), %u underruns, %u empty, %" PRIu64
+				"%u cycles (%u repeated), %u underruns, %u empty or short, %" PRIu64
 				" frames on its own clock",
 				s->node_name, s->rt.pos, s->rt.position.reported, s->rt.cycles,
 				s->rt.repeats, s->rt.xruns, s->rt.empty, s->rt.clock_frames);

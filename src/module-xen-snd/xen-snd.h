@@ -137,6 +137,10 @@ struct xsnd_stream_rt {
 	uint32_t repeats;		/* process calls in a cycle already served */
 	struct xsnd_clock clock;	/* runs the pointer when the graph does not */
 	int64_t run_ns;			/* last START/RESUME */
+	int64_t link_wait_ns;		/* after START, stop waiting for links (0: never wait) */
+	int64_t cycle_at_ns;		/* last process call */
+	uint64_t run_pos;		/* pos at the last START/RESUME */
+	int64_t first_period_ns;	/* after START, the guest's first period is due */
 	int64_t cycle_ns;		/* the graph's last cycle length */
 	uint64_t clock_frames;		/* frames the own clock moved */
 	bool unity;			/* all guest gains are 1.0 */
@@ -201,8 +205,12 @@ void xsnd_stream_close(struct xsnd_stream *s);
 /* stream-data.c: the process callbacks, data thread */
 void xsnd_stream_playback_process(void *data);
 void xsnd_stream_capture_process(void *data);
+#define XSND_CLOCK_TICK_MS	20	/* the streams' own clock ticks this often */
+
 /* Data thread: moves the pointer of a running stream the graph does not run. */
 void xsnd_stream_clock_tick(struct xsnd_stream *s, int64_t now);
+/* Data thread: the links are later than the guest tolerates; play unheard. */
+void xsnd_stream_links_late(struct xsnd_stream *s, int64_t now);
 /* Main thread: puts a stream on (off) the data thread's clock list. */
 void xsnd_stream_clock_add(struct xsnd_stream *s);
 void xsnd_stream_clock_remove(struct xsnd_stream *s);
