@@ -84,19 +84,13 @@ static void report_position(struct xsnd_stream *s, uint64_t pos, int64_t delay, 
 		rt->position = saved;
 }
 
-/* A graph cycle ran the node and moves `frames`. A regular one rests the
- * own clock; one that comes late (a graph starting up, changing its quantum,
- * stalling) only accounts for its frames, and the tick makes up the rest. */
-static void graph_cycle(struct xsnd_stream *s, int64_t now, uint32_t frames)
+/* A graph cycle ran the node: the own clock rests (see the tick below). */
+static void graph_cycle(struct xsnd_stream *s, int64_t now)
 {
 	struct xsnd_stream_rt *rt = &s->rt;
 	struct spa_io_position *p = s->io_position;
-	bool regular = rt->cycle_ns != 0 && now - rt->cycle_at_ns <= 2 * rt->cycle_ns;
 
-	if (regular)
-		xsnd_clock_reset(&rt->clock, now);
-	else
-		xsnd_clock_slow_cycle(&rt->clock, now, frames, s->params.rate);
+	xsnd_clock_reset(&rt->clock, now);
 	rt->cycle_at_ns = now;
 	if (p != NULL && p->clock.rate.denom != 0)
 		rt->cycle_ns = (int64_t)(p->clock.duration * SPA_NSEC_PER_SEC *
@@ -154,16 +148,16 @@ void xsnd_stream_playback_process(void *data)
 	uint32_t n, done = 0, run;
 	int64_t now = now_ns();
 
-	if ((b = pw_stream_dequeue_buffer(s->pw)) == NULL)
+	if ((b = pw_stream_dequeue_buffer(rt->pw)) == NULL)
 		return;
 	d = &b->buffer->datas[0];
 	n = d->maxsize / stride;
 	if (b->requested)
 		n = SPA_MIN(n, (uint32_t)b->requested);
-	graph_cycle(s, now, n);
+	graph_cycle(s, now);
 	if (links_due(rt, now))
 		rt->linked = true;	/* the graph runs us: play, linked or not */
-	pw_stream_get_time_n(s->pw, &t, sizeof(t));
+	pw_stream_get_time_n(rt->pw, &t, sizeof(t));
 	if (s->io_position && s->io_position->clock.position == rt->last_cycle && rt->cycles)
 		rt->repeats++;
 	if (s->io_position)
@@ -191,7 +185,7 @@ void xsnd_stream_playback_process(void *data)
 	d->chunk->stride = stride;
 	d->chunk->size = n * stride;
 	b->size = n;
-	pw_stream_queue_buffer(s->pw, b);
+	pw_stream_queue_buffer(rt->pw, b);
 
 	if (rt->running) {
 		uint64_t taken = rt->pos / fs;
@@ -244,16 +238,16 @@ void xsnd_stream_capture_process(void *data)
 	uint32_t offs, size, n;
 	int64_t now = now_ns();
 
-	if ((b = pw_stream_dequeue_buffer(s->pw)) == NULL)
+	if ((b = pw_stream_dequeue_buffer(rt->pw)) == NULL)
 		return;
 	d = &b->buffer->datas[0];
 	offs = SPA_MIN(d->chunk->offset, d->maxsize);
 	size = SPA_MIN(d->chunk->size, d->maxsize - offs);
 	n = size / stride;
-	graph_cycle(s, now, SPA_MAX(n, quantum_frames(s)));
+	graph_cycle(s, now);
 	if (links_due(rt, now))
 		rt->linked = true;
-	pw_stream_get_time_n(s->pw, &t, sizeof(t));
+	pw_stream_get_time_n(rt->pw, &t, sizeof(t));
 
 	rt->cycles++;
 	/* the pointer waits for the links, so that the first frames are real */
@@ -272,16 +266,8 @@ void xsnd_stream_capture_process(void *data)
 			xsnd_pcm_apply_gain(audio, n, s->params.channels, rt->gain);
 		}
 		guest_copy(s, audio, n, true);
-		/* Far less than the cycle (a source starting up, a graph changing
-		 * its quantum as the node joins): the rest is silence, so the
-		 * guest's clock keeps the graph's pace. A resampler's +-1 frame
-		 * is not "far less". */
-		if (n < quantum_frames(s) * 3 / 4) {
-			guest_silence(s, quantum_frames(s) - n);
-			rt->empty++;
-		}
 	}
-	pw_stream_queue_buffer(s->pw, b);
+	pw_stream_queue_buffer(rt->pw, b);
 
 	if (!rt->running)
 		return;
@@ -300,10 +286,12 @@ void xsnd_stream_links_late(struct xsnd_stream *s, int64_t now)
 	struct xsnd_stream_rt *rt = &s->rt;
 
 	rt->linked = true;
-	/* Not run by the graph: the time the pointer was held is owed at
-	 * once (nobody hears it), else the guest would be near its timeout. */
+	/* Not run by the graph: the clock runs from the next tick on. The
+	 * wait left the guest a period and a quarter buffer for its first
+	 * period; the time the pointer was held is not skipped, so a link
+	 * that comes a little later loses only what came after the wait. */
 	if (now - rt->cycle_at_ns >= clock_after(s))
-		xsnd_clock_idle(&rt->clock, rt->run_ns);
+		xsnd_clock_idle(&rt->clock, now);
 	else
 		xsnd_clock_reset(&rt->clock, now);
 }
@@ -321,12 +309,16 @@ void xsnd_stream_clock_tick(struct xsnd_stream *s, int64_t now)
 		return;
 	}
 	/* Capture, a graph too slow for the guest's first period after START
-	 * (the links came late and the graph is only starting up): silence
-	 * first rather than an ALSA timeout. Not for playback, where it would
-	 * skip the guest's first frames, and not once the graph keeps pace. */
+	 * (the links came late and the graph is only starting up): what the
+	 * period lacks is silence, once, rather than an ALSA timeout. Not for
+	 * playback, where it would skip the guest's first frames. */
 	if (s->cfg->type == XSND_STREAM_CAPTURE && rt->pos - rt->run_pos <= s->params.period_sz &&
-	    now - rt->run_ns >= rt->first_period_ns && now - rt->clock.clock_ns >= 2 * rt->cycle_ns)
-		xsnd_clock_hurry(&rt->clock);
+	    now - rt->run_ns >= rt->first_period_ns) {
+		n = (uint32_t)((s->params.period_sz - (rt->pos - rt->run_pos)) / fs) + 1;
+		rt->clock_frames += n;
+		guest_silence(s, n);
+		capture_moved(s, 0, now);
+	}
 	n = xsnd_clock_owed(&rt->clock, now, clock_after(s), s->params.rate, s->params.buffer_sz / fs);
 	if (n == 0)
 		return;

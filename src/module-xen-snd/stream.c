@@ -361,6 +361,7 @@ static int create_node(struct xsnd_stream *s)
 	s->pw = pw_stream_new(core, s->node_name, props);
 	if (s->pw == NULL)
 		return -errno;
+	s->rt.pw = s->pw;	/* before connect: the data thread cannot see it yet */
 	pw_stream_add_listener(s->pw, &s->pw_listener,
 			playback ? &playback_events : &capture_events, s);
 
@@ -464,9 +465,14 @@ void xsnd_stream_close(struct xsnd_stream *s)
 	 * so the buffer can go away afterwards. */
 	xsnd_stream_clock_remove(s);
 	if (s->pw) {
+		/* pw_stream_destroy() emits `destroy` (on_stream_destroy clears
+		 * s->pw) before it takes the node off the data loop; a process
+		 * callback running then would read s->pw as NULL. Disconnecting
+		 * first removes the node from the data loop and waits for it. */
+		pw_stream_disconnect(s->pw);
 		pw_stream_destroy(s->pw);
 		pw_log_info("%s: closed at position %" PRIu64 " (reported %" PRIu64 " frames), "
-				"%u cycles (%u repeated), %u underruns, %u empty or short, %" PRIu64
+				"%u cycles (%u repeated), %u underruns, %u empty, %" PRIu64
 				" frames on its own clock",
 				s->node_name, s->rt.pos, s->rt.position.reported, s->rt.cycles,
 				s->rt.repeats, s->rt.xruns, s->rt.empty, s->rt.clock_frames);

@@ -123,6 +123,8 @@ void xsnd_card_disconnect(struct xsnd_card *card);
 
 /* Shared with the data thread. */
 struct xsnd_stream_rt {
+	struct pw_stream *pw;		/* the data thread's: s->pw is cleared by the destroy
+					 * hook, before the node leaves the data loop */
 	bool running;			/* between START/RESUME and STOP/PAUSE */
 	bool linked;			/* every port linked (links.c), or gave up waiting */
 	uint64_t valid;			/* playback: end of the guest's written bytes (release/acquire) */

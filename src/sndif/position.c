@@ -77,25 +77,13 @@ uint64_t xsnd_history_at(const struct xsnd_history *h, int64_t time, uint64_t ra
 
 void xsnd_clock_reset(struct xsnd_clock *c, int64_t now)
 {
-	c->clock_ns = now;
+	c->graph_ns = c->clock_ns = now;
 	c->idle = false;
-}
-
-void xsnd_clock_slow_cycle(struct xsnd_clock *c, int64_t now, uint32_t frames, uint32_t rate)
-{
-	if (rate != 0)
-		c->clock_ns += (int64_t)((uint64_t)frames * 1000000000u / rate);
-	c->clock_ns = c->clock_ns < now ? c->clock_ns : now;
 }
 
 void xsnd_clock_idle(struct xsnd_clock *c, int64_t now)
 {
-	c->clock_ns = now;
-	c->idle = true;
-}
-
-void xsnd_clock_hurry(struct xsnd_clock *c)
-{
+	xsnd_clock_reset(c, now);
 	c->idle = true;
 }
 
@@ -104,7 +92,7 @@ uint32_t xsnd_clock_owed(struct xsnd_clock *c, int64_t now, int64_t after_ns,
 {
 	uint64_t frames;
 
-	if ((!c->idle && now - c->clock_ns < after_ns) || now <= c->clock_ns || rate == 0)
+	if ((!c->idle && now - c->graph_ns < after_ns) || now <= c->clock_ns || rate == 0)
 		return 0;
 	frames = (uint64_t)(now - c->clock_ns) * rate / 1000000000u;
 	if (frames >= max_frames) {
@@ -114,8 +102,5 @@ uint32_t xsnd_clock_owed(struct xsnd_clock *c, int64_t now, int64_t after_ns,
 	}
 	/* keep the fraction of a frame for the next tick */
 	c->clock_ns += (int64_t)(frames * 1000000000u / rate);
-	/* owing once means the graph is behind: owe every tick from now on,
-	 * until a regular cycle resets the clock */
-	c->idle = true;
 	return (uint32_t)frames;
 }

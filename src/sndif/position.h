@@ -66,35 +66,29 @@ void xsnd_history_push(struct xsnd_history *h, int64_t time, uint64_t pos);
 uint64_t xsnd_history_at(const struct xsnd_history *h, int64_t time, uint64_t rate);
 
 /*
- * The stream's own clock, for when the graph does not run the node or runs
- * it far slower than real time: the node is not linked and the wait for
- * links ran out, the session manager is slow to set it up, a graph starting
- * or changing its quantum stutters, or no driver runs. A guest's ALSA core
- * gives up after 1.1 buffer times without a position; a sound card's
- * pointer never stops. `clock_ns` is the time the pointer's moves account
- * for: a regular graph cycle sets it to now (the graph's clock rules, with
- * its drift), an irregular one adds the time of the frames it moved. Once
- * it lags now by `after_ns`, the clock owes the frames since, at the
- * stream's rate.
+ * The stream's own clock, for when the graph does not run its node: the
+ * node is not linked and the wait for links ran out, the session manager is
+ * slow to set it up, or no driver runs. A guest's ALSA core gives up after
+ * 1.1 buffer times without a position; a sound card's pointer never stops.
+ * While the graph runs the node, its cycles reset the clock and the graph's
+ * clock rules (also when its cycles come late on a loaded host: moving the
+ * pointer then would skip or insert audio). Once the graph has not run the
+ * node for `after_ns`, the clock owes the frames since the last cycle, at
+ * the stream's rate, every tick until a cycle comes again.
  */
 struct xsnd_clock {
+	int64_t graph_ns;	/* last graph cycle (or start) */
 	int64_t clock_ns;	/* the pointer has moved up to here */
 	bool idle;		/* the graph is known not to run the node */
 };
 
-/* Start (again) from `now`: the stream starts, or a regular graph cycle ran. */
+/* Start (again) from `now`: the stream starts, or a graph cycle ran. */
 void xsnd_clock_reset(struct xsnd_clock *c, int64_t now);
-/* A graph cycle that came late (more than two cycles after the last one)
- * moved `frames`: only their time is accounted for. */
-void xsnd_clock_slow_cycle(struct xsnd_clock *c, int64_t now, uint32_t frames, uint32_t rate);
 /* From `now` on the clock runs at once, without waiting for `after_ns`:
  * nothing links the node, so the graph will not run it. */
 void xsnd_clock_idle(struct xsnd_clock *c, int64_t now);
-/* The guest's deadline is near: owe every tick from now on, until a
- * regular cycle resets the clock. */
-void xsnd_clock_hurry(struct xsnd_clock *c);
 /* Frames the pointer moves at `now` (at most max_frames), 0 while the
- * graph keeps pace. */
+ * graph is running the node. */
 uint32_t xsnd_clock_owed(struct xsnd_clock *c, int64_t now, int64_t after_ns,
 		uint32_t rate, uint32_t max_frames);
 
