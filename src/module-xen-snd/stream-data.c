@@ -276,11 +276,8 @@ void xsnd_stream_capture_process(void *data)
 			(int64_t)SPA_NSEC_PER_SEC, now);
 }
 
-/* Timer tick, data thread, for every open stream: while the graph runs
- * the node this does nothing; once it has not for clock_after_ns (and at
- * least three of its cycles), the pointer moves at the stream's rate, as
- * a sound card's would with nothing connected: playback is not heard,
- * capture records silence. */
+/* The wait for links ran out (data thread: the tick, or the main loop's
+ * timer through an invoke): play unheard. */
 void xsnd_stream_links_late(struct xsnd_stream *s, int64_t now)
 {
 	struct xsnd_stream_rt *rt = &s->rt;
@@ -296,6 +293,11 @@ void xsnd_stream_links_late(struct xsnd_stream *s, int64_t now)
 		xsnd_clock_reset(&rt->clock, now);
 }
 
+/* Timer tick, data thread, for every open stream: while the graph runs
+ * the node this does nothing; once it has not for clock_after() (at least
+ * three of its cycles), the pointer moves at the stream's rate, as a sound
+ * card's would with nothing connected: playback is not heard, capture
+ * records silence. */
 void xsnd_stream_clock_tick(struct xsnd_stream *s, int64_t now)
 {
 	struct xsnd_stream_rt *rt = &s->rt;
