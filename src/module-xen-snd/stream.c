@@ -56,8 +56,8 @@ static void respond_status(struct xsnd_stream *s, const struct xensnd_req *req, 
 
 struct rt_change {
 	enum { RT_RUN, RT_STOP, RT_GAIN, RT_LINKED } what;
-	bool drop;		/* RT_STOP: forget what the guest queued */
-	bool unheard;		/* RT_LINKED: the wait ran out, nothing links the node */
+	bool flag;		/* RT_STOP: forget what the guest queued;
+				 * RT_LINKED: the wait ran out, nothing links the node */
 	int64_t now;
 };
 
@@ -78,14 +78,14 @@ static int do_rt_change(struct spa_loop *loop, bool async, uint32_t seq,
 		break;
 	case RT_STOP:
 		rt->running = false;
-		if (c->drop)
+		if (c->flag)
 			__atomic_store_n(&rt->valid, rt->pos, __ATOMIC_RELEASE);
 		break;
 	case RT_LINKED:
 		/* the data thread may have given up first (stream-data.c) */
-		if (c->unheard && !rt->linked)
+		if (c->flag && !rt->linked)
 			xsnd_stream_links_late(s, c->now);
-		else if (!c->unheard)
+		else if (!c->flag)
 			xsnd_clock_reset(&rt->clock, c->now);
 		rt->linked = true;
 		break;
@@ -102,7 +102,7 @@ static int do_rt_change(struct spa_loop *loop, bool async, uint32_t seq,
 
 static void rt_change(struct xsnd_stream *s, int what, bool flag)
 {
-	struct rt_change c = { .what = what, .drop = flag, .unheard = flag };
+	struct rt_change c = { .what = what, .flag = flag };
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -270,17 +270,18 @@ static void on_link_timeout(void *data, uint64_t expirations)
 	link_wait_end(s, false);
 }
 
-/* How long the pointer may wait after START. Linux's ALSA core fails a
- * blocked write with EIO after 1.1 buffer times (at least 100 ms) without a
- * period wakeup (6.1 as Debian ships it). The guest blocks right after START
- * with a full buffer, and its first wakeup comes a period after the pointer
- * moves; a quarter of the buffer is left for the host's scheduling. */
+/* Linux's ALSA core fails a blocked read or write with EIO after 1.1
+ * buffer times (at least 100 ms) without a period wakeup (6.1 as Debian
+ * ships it). */
 static int64_t alsa_timeout_ms(struct xsnd_stream *s)
 {
 	int64_t frames = s->params.buffer_sz / s->params.frame_size;
 	return SPA_MAX(frames * 1100 / s->params.rate, (int64_t)100);
 }
 
+/* How long the pointer may wait after START. The guest blocks right after
+ * START with a full buffer, and its first wakeup comes a period after the
+ * pointer moves; a quarter of the buffer is left for the host's scheduling. */
 static uint32_t link_wait_ms(struct xsnd_stream *s)
 {
 	int64_t frames = s->params.buffer_sz / s->params.frame_size;
@@ -289,10 +290,10 @@ static uint32_t link_wait_ms(struct xsnd_stream *s)
 	return (uint32_t)SPA_CLAMP(ms, (int64_t)0, (int64_t)s->card->impl->link_wait_ms);
 }
 
-/* After START, when the guest must have its first period at the latest
- * (two clock ticks before its ALSA timeout, a period after the pointer
- * moved): from then on the stream's own clock makes up whatever the graph
- * has not moved yet. */
+/* After START, when a capture guest must have its first period at the
+ * latest (a period and two clock ticks before its ALSA timeout): if the
+ * graph has not delivered it by then, the tick writes what it lacks as
+ * silence (stream-data.c). */
 static int64_t first_period_ns(struct xsnd_stream *s)
 {
 	int64_t period_ms = (int64_t)(s->params.period_sz / s->params.frame_size) * 1000 /
