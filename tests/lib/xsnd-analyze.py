@@ -387,11 +387,31 @@ def split_at(x, cuts, min_len):
     return out
 
 
+def dropouts(chans, lo, hi, min_len=32):
+    """(start, end) of every stretch of at least min_len frames in which
+    every channel is exactly 0 (a sine never is, for that long)."""
+    out, run = [], None
+    for i in range(lo, hi):
+        if all(x[i] == 0.0 for x in chans):
+            run = i if run is None else run
+        else:
+            if run is not None and i - run >= min_len:
+                out.append((run, i))
+            run = None
+    return out
+
+
 def cmd_tone(a):
     rate, chans = load_norm(a.wav, a.start, a.end)
     span = active_span(chans)
     if span is None:
         die(f"{a.wav}: only silence")
+    # Silent stretches inside the tone: at most --max-dropouts of them, each
+    # measured around (the tone's phase after one is its own).
+    drops = dropouts(chans, *span)
+    if len(drops) > a.max_dropouts:
+        die(f"{a.wav}: {len(drops)} silent stretches inside the tone (at most {a.max_dropouts}): "
+            f"{[(round(b / rate, 3), e - b) for b, e in drops[:8]]}")
     # The recorder's own holes (WAV.gaps) shift the phase of what follows:
     # each piece between two holes is measured alone.
     shift = int(a.start * rate) if a.start else 0
@@ -405,6 +425,8 @@ def cmd_tone(a):
         if len(x) < rate // 20:
             die(f"{a.wav}: active part too short ({len(x)} frames)")
         cuts = [f - shift - lo - edge for f in read_gaps(a.wav)]
+        for b, e in drops:
+            cuts += [b - lo - edge, e - lo - edge]
         pieces = split_at(x, cuts, rate // 20) or [x]
         n = sum(len(p) for p in pieces)
         total = sum(v * v for p in pieces for v in p) / n
@@ -606,6 +628,8 @@ def main():
             g.add_argument("--tol", type=float, default=2.0)
             g.add_argument("--min-db", type=float, default=-40.0)
             g.add_argument("--min-ratio", type=float, default=0.9)
+            g.add_argument("--max-dropouts", type=int, default=0,
+                           help="silent stretches allowed inside the tone (measured around)")
         g.set_defaults(f=fn)
 
     g = sub.add_parser("components")
