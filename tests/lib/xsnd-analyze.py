@@ -406,10 +406,10 @@ def cmd_tone(a):
     span = active_span(chans)
     if span is None:
         die(f"{a.wav}: only silence")
-    # Silent stretches inside the tone: at most --max-dropouts of them, each
-    # measured around (the tone's phase after one is its own).
-    drops = dropouts(chans, *span)
-    if len(drops) > a.max_dropouts:
+    # With --max-dropouts: silent stretches inside the tone, at most that
+    # many, each measured around (the tone's phase after one is its own).
+    drops = dropouts(chans, *span) if a.max_dropouts is not None else []
+    if a.max_dropouts is not None and len(drops) > a.max_dropouts:
         die(f"{a.wav}: {len(drops)} silent stretches inside the tone (at most {a.max_dropouts}): "
             f"{[(round(b / rate, 3), e - b) for b, e in drops[:8]]}")
     # The recorder's own holes (WAV.gaps) shift the phase of what follows:
@@ -628,7 +628,7 @@ def main():
             g.add_argument("--tol", type=float, default=2.0)
             g.add_argument("--min-db", type=float, default=-40.0)
             g.add_argument("--min-ratio", type=float, default=0.9)
-            g.add_argument("--max-dropouts", type=int, default=0,
+            g.add_argument("--max-dropouts", type=int, default=None,
                            help="silent stretches allowed inside the tone (measured around)")
         g.set_defaults(f=fn)
 
