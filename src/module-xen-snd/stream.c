@@ -270,38 +270,6 @@ static void on_link_timeout(void *data, uint64_t expirations)
 	link_wait_end(s, false);
 }
 
-/* Linux's ALSA core fails a blocked read or write with EIO after 1.1
- * buffer times (at least 100 ms) without a period wakeup (6.1 as Debian
- * ships it). */
-static int64_t alsa_timeout_ms(struct xsnd_stream *s)
-{
-	int64_t frames = s->params.buffer_sz / s->params.frame_size;
-	return SPA_MAX(frames * 1100 / s->params.rate, (int64_t)100);
-}
-
-/* How long the pointer may wait after START. The guest blocks right after
- * START with a full buffer, and its first wakeup comes a period after the
- * pointer moves; a quarter of the buffer is left for the host's scheduling. */
-static uint32_t link_wait_ms(struct xsnd_stream *s)
-{
-	int64_t frames = s->params.buffer_sz / s->params.frame_size;
-	int64_t period = s->params.period_sz / s->params.frame_size;
-	int64_t ms = alsa_timeout_ms(s) - (period + frames / 4) * 1000 / s->params.rate;
-	return (uint32_t)SPA_CLAMP(ms, (int64_t)0, (int64_t)s->card->impl->link_wait_ms);
-}
-
-/* After START, when a capture guest must have its first period at the
- * latest (a period and two clock ticks before its ALSA timeout): if the
- * graph has not delivered it by then, the tick writes what it lacks as
- * silence (stream-data.c). */
-static int64_t first_period_ns(struct xsnd_stream *s)
-{
-	int64_t period_ms = (int64_t)(s->params.period_sz / s->params.frame_size) * 1000 /
-		s->params.rate;
-	int64_t ms = alsa_timeout_ms(s) - period_ms - 2 * XSND_CLOCK_TICK_MS;
-	return SPA_MAX(ms, (int64_t)0) * SPA_NSEC_PER_MSEC;
-}
-
 static void link_wait_start(struct xsnd_stream *s, struct pw_core *core)
 {
 	struct impl *impl = s->card->impl;
@@ -431,9 +399,13 @@ static int do_open(struct xsnd_stream *s, const struct xsnd_open_params *op, str
 	}
 	s->read_pending = false;
 	memset(&s->rt, 0, sizeof(s->rt));	/* no node yet: the data thread cannot see it */
-	s->link_wait_ms = link_wait_ms(s);
+	/* what the guest tolerates after START (position.h) */
+	s->link_wait_ms = xsnd_link_wait_ms(op->rate, op->buffer_sz / op->frame_size,
+			op->period_sz / op->frame_size, XSND_CLOCK_TICK_MS, s->card->impl->link_wait_ms);
 	s->rt.link_wait_ns = (int64_t)s->link_wait_ms * SPA_NSEC_PER_MSEC;
-	s->rt.first_period_ns = first_period_ns(s);
+	s->rt.first_period_ns = (int64_t)xsnd_first_period_ms(op->rate,
+			op->buffer_sz / op->frame_size, op->period_sz / op->frame_size,
+			XSND_CLOCK_TICK_MS) * SPA_NSEC_PER_MSEC;
 	/* the graph may pause this long before the stream's own clock runs */
 	s->clock_after_ns = SPA_MAX((int64_t)50 * SPA_NSEC_PER_MSEC,
 			(int64_t)(op->period_sz / op->frame_size) * SPA_NSEC_PER_SEC / op->rate);

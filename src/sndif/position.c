@@ -104,3 +104,38 @@ uint32_t xsnd_clock_owed(struct xsnd_clock *c, int64_t now, int64_t after_ns,
 	c->clock_ns += (int64_t)(frames * 1000000000u / rate);
 	return (uint32_t)frames;
 }
+
+uint32_t xsnd_alsa_timeout_ms(uint32_t rate, uint32_t buffer_frames)
+{
+	uint64_t ms = rate ? (uint64_t)buffer_frames * 1100 / rate : 0;
+	return (uint32_t)(ms < 100 ? 100 : ms > UINT32_MAX ? UINT32_MAX : ms);
+}
+
+static int64_t frames_ms(uint32_t rate, uint32_t frames)
+{
+	return rate ? (int64_t)frames * 1000 / rate : 0;
+}
+
+uint32_t xsnd_link_wait_ms(uint32_t rate, uint32_t buffer_frames,
+		uint32_t period_frames, uint32_t tick_ms, uint32_t cap_ms)
+{
+	/* The margin covers the tick (the period is crossed up to two ticks
+	 * late, '>' being strict) and the way of the event to a woken guest
+	 * (tens of ms on a loaded or emulated host); small buffers give at
+	 * most a quarter. */
+	int64_t margin = 2 * (int64_t)tick_ms + XSND_EVENT_SLACK_MS;
+	int64_t ms;
+
+	if (margin > frames_ms(rate, buffer_frames) / 4)
+		margin = frames_ms(rate, buffer_frames) / 4;
+	ms = xsnd_alsa_timeout_ms(rate, buffer_frames) - frames_ms(rate, period_frames) - margin;
+	return (uint32_t)(ms < 0 ? 0 : ms > cap_ms ? cap_ms : ms);
+}
+
+uint32_t xsnd_first_period_ms(uint32_t rate, uint32_t buffer_frames,
+		uint32_t period_frames, uint32_t tick_ms)
+{
+	int64_t ms = xsnd_alsa_timeout_ms(rate, buffer_frames) -
+		frames_ms(rate, period_frames) - 2 * (int64_t)tick_ms;
+	return (uint32_t)(ms < 0 ? 0 : ms);
+}

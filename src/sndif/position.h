@@ -92,4 +92,28 @@ void xsnd_clock_idle(struct xsnd_clock *c, int64_t now);
 uint32_t xsnd_clock_owed(struct xsnd_clock *c, int64_t now, int64_t after_ns,
 		uint32_t rate, uint32_t max_frames);
 
+/*
+ * The guest's deadlines after START. Linux's ALSA core (6.1) fails a
+ * blocked write or read with EIO after 1.1 buffer times (at least 100 ms)
+ * without a period wakeup; the guest blocks right after START (playback
+ * with a full buffer), and its first wakeup comes once the pointer has
+ * moved more than a period. All in milliseconds after START.
+ */
+uint32_t xsnd_alsa_timeout_ms(uint32_t rate, uint32_t buffer_frames);
+
+/* What the link wait leaves for a CUR_POS event to reach the guest and
+ * wake it (docs/design.md, "Joining the graph"). */
+#define XSND_EVENT_SLACK_MS	60
+
+/* How long the pointer may wait for the node's links, at most `cap_ms`:
+ * after it the own clock (ticking every tick_ms) must still move a period
+ * before the timeout, with a margin for the event's way to the guest. */
+uint32_t xsnd_link_wait_ms(uint32_t rate, uint32_t buffer_frames,
+		uint32_t period_frames, uint32_t tick_ms, uint32_t cap_ms);
+
+/* When a capture that still lacks its first period gets it as silence:
+ * a period and two ticks before the timeout. */
+uint32_t xsnd_first_period_ms(uint32_t rate, uint32_t buffer_frames,
+		uint32_t period_frames, uint32_t tick_ms);
+
 #endif

@@ -193,7 +193,7 @@ log "module process up"
 # Local copies: libxc reads them while building each domain.
 mkdir -p /root/domu
 cp "$H/vmlinux-domu" "$H/domu-initrd.gz" /root/domu/
-VSND="vsnd = [ [ 'CARD, short-name=XenSnd, long-name=XenPVSound, sample-rates=44100;48000, sample-formats=s16_le, channels-min=1, channels-max=2, buffer-size=262144', 'PCM, name=Main', 'STREAM, unique-id=pb0, type=p', 'STREAM, unique-id=cap0, type=c' ] ]"
+VSND="vsnd = [ [ 'CARD, short-name=XenSnd, long-name=XenPVSound, sample-rates=44100;48000, sample-formats=s16_le, channels-min=1, channels-max=2, buffer-size=524288', 'PCM, name=Main', 'STREAM, unique-id=pb0, type=p', 'STREAM, unique-id=cap0, type=c' ] ]"
 create() {	# create NAME STEPS: xl create a PV domU running STEPS
 	local t0 rc
 	cat >"/etc/xen/$1.cfg" <<-EOF

@@ -17,11 +17,12 @@ mount -t tmpfs tmpfs /tmp
 
 say() { read -r t _ </proc/uptime; echo "XSND $* t=$t"; }
 err() { e=""; read -r e </tmp/err; echo "$e"; }
-# A 1 s buffer (the vsnd card allows 256 KiB): the backend holds a new
-# stream's pointer until WirePlumber has linked it, for at most a buffer time
-# minus a period, and WirePlumber in a TCG dom0 can take longer than the
-# 341 ms of aplay's default buffer (docs/system-tests.md).
-PCM="-D hw:0,0 -t raw -f S16_LE -r 48000 -c 2 -B 1000000"
+# A 2 s buffer (the vsnd card allows 512 KiB): the backend holds a new
+# stream's pointer until WirePlumber has linked it, for at most 1.1 buffer
+# times minus a period and 100 ms, and WirePlumber in a TCG dom0 links up to
+# a second after OPEN, later than aplay's default 341 ms buffer and a 1 s
+# buffer allow (docs/system-tests.md).
+PCM="-D hw:0,0 -t raw -f S16_LE -r 48000 -c 2 -B 2000000"
 
 say boot "$(uname -r)"
 modprobe snd_xen_front || say error modprobe

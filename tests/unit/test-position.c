@@ -168,12 +168,36 @@ static void test_own_clock(void)
 	CHECK_EQ(xsnd_clock_owed(&c, 10020 * ms, after, 48000, 16384), 960);
 	xsnd_clock_reset(&c, 10030 * ms);
 	CHECK_EQ(xsnd_clock_owed(&c, 10050 * ms, after, 48000, 16384), 0);
+}
 
+static void test_deadlines(void)
+{
+	/* 1 s buffer, 250 ms periods: EIO at 1100 ms; the own clock from
+	 * 750 ms crosses the period by 1040 ms, 60 ms before it */
+	CHECK_EQ(xsnd_alsa_timeout_ms(48000, 48000), 1100);
+	CHECK_EQ(xsnd_link_wait_ms(48000, 48000, 12000, 20, 1000), 750);
+	CHECK_EQ(xsnd_first_period_ms(48000, 48000, 12000, 20), 810);
+	/* capped by the module argument */
+	CHECK_EQ(xsnd_link_wait_ms(48000, 48000, 12000, 20, 300), 300);
+	/* aplay's default 341 ms buffer (16384 frames at 48 kHz), 85 ms
+	 * periods: a quarter buffer is less than the usual margin */
+	CHECK_EQ(xsnd_alsa_timeout_ms(48000, 16384), 375);
+	CHECK_EQ(xsnd_link_wait_ms(48000, 16384, 4096, 20, 1000), 375 - 85 - 85);
+	/* the 100 ms floor of the timeout, and nothing left to wait */
+	CHECK_EQ(xsnd_alsa_timeout_ms(48000, 480), 100);
+	CHECK_EQ(xsnd_link_wait_ms(48000, 4800, 4800, 20, 1000), 0);
+	CHECK_EQ(xsnd_first_period_ms(48000, 4800, 4800, 20), 0);
+	/* guest values that make no sense: no division by zero, no wrap */
+	CHECK_EQ(xsnd_alsa_timeout_ms(0, 48000), 100);
+	CHECK_EQ(xsnd_link_wait_ms(0, 48000, 12000, 20, 1000), 100);
+	CHECK_EQ(xsnd_alsa_timeout_ms(8000, UINT32_MAX), (uint64_t)UINT32_MAX * 1100 / 8000);
+	CHECK_EQ(xsnd_link_wait_ms(8000, UINT32_MAX, UINT32_MAX, 20, 1000), 1000);
 }
 
 int main(void)
 {
 	test_own_clock();
+	test_deadlines();
 	test_stopped_pointer_hangs_drains();
 	test_drain_always_completes();
 	test_late_guest_gets_a_gap_not_a_running_pointer();
