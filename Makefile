@@ -1,7 +1,6 @@
 # Convenience wrapper around Meson, in the style of PipeWire's.
 #   make         build into build/
 #   make check   install missing Debian packages, build, run every test suite
-#                (except the known failures: make check-unstable)
 #   make demo    install, build, run one simulated VM through the module
 #   make bench   run the benchmarks (bench/)
 #   make fuzz    longer fuzzing run (FUZZ_SECONDS per target, default 600)
@@ -28,10 +27,6 @@ check: deps all $(BUILD_FUZZ)/build.ninja
 	ninja -C $(BUILD_FUZZ)
 	./scripts/run-tests.sh $(BUILD) $(BUILD_FUZZ)
 
-# The suite with known failures (tests/system/meson.build).
-check-unstable: deps all
-	meson test -C $(BUILD) --print-errorlogs --num-processes 1 --suite system-unstable
-
 demo: deps all
 	./tools/demo/run-demo.sh $(BUILD)
 
@@ -51,4 +46,4 @@ install: all
 clean:
 	rm -rf $(BUILD) $(BUILD_FUZZ)
 
-.PHONY: all deps check check-unstable demo demo-xen bench fuzz install clean
+.PHONY: all deps check demo demo-xen bench fuzz install clean
