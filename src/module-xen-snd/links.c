@@ -3,13 +3,13 @@
  * Link watch: tells a stream when every port of its node has an active
  * link, i.e. when what the node produces is heard.
  *
- * A VM stream runs as soon as it exists (node.always-process, so that an
- * unlinked guest still gets a clock), but the session manager links it a
- * few tens of milliseconds after it appears, longer on a busy host, and one
- * channel at a time. A guest that starts playing at once would lose its
- * first frames into the unlinked node, and one that records at once would
- * get silence; so a stream holds its DMA pointer until this watch fires (or
- * its deadline passes, see stream.c).
+ * The session manager links a new VM stream a few tens of milliseconds
+ * after it appears (up to a second on a slow host), one channel at a time.
+ * A guest that starts playing at once would lose its first frames into the
+ * unlinked node, and one that records at once would get silence; so a
+ * stream holds its DMA pointer until this watch fires (or its deadline
+ * passes, see stream.c), and only then joins the graph for good
+ * (node.always-process).
  *
  * The watch follows the VM's registry: our node (by its unique node.name),
  * its ports in the stream's direction, and the links on those ports, whose
