@@ -593,6 +593,15 @@ static void handle_request(struct xsnd_stream *s, const struct xensnd_req *req)
 
 	switch (r.operation) {
 	case XENSND_OP_OPEN:
+		if (s->state != XSND_STATE_CLOSED) {
+			/* Linux's frontend after a second hw_params: it has freed
+			 * the old buffer (without CLOSE) and OPENs the new one */
+			pw_log_info("%s: OPEN on the %s stream: the guest set it up again, "
+					"the old one closes", s->node_name,
+					xsnd_stream_state_name(s->state));
+			xsnd_stream_close(s);
+			s->state = XSND_STATE_CLOSED;
+		}
 		res = do_open(s, &r.u.open, &err);
 		break;
 	case XENSND_OP_CLOSE:

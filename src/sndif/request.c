@@ -2,8 +2,10 @@
 /*
  * Request validation. Error statuses (Xen errno values, passed unchanged to
  * ALSA by Linux): -EINVAL for a malformed request or one that does not fit
- * the stream's configuration or state, -EBUSY for OPEN on an open stream,
- * -ENOSYS for an unknown operation.
+ * the stream's configuration or state, -ENOSYS for an unknown operation.
+ * OPEN is valid in every state: Linux's frontend frees the buffer at a
+ * second hw_params without CLOSE and OPENs again at the next prepare, so a
+ * new OPEN replaces the stream (the caller closes the old one first).
  */
 #include <errno.h>
 #include <string.h>
@@ -187,9 +189,6 @@ int xsnd_request_check(const struct xsnd_stream_config *cfg,
 
 	switch (op) {
 	case XENSND_OP_OPEN:
-		if (state != XSND_STATE_CLOSED)
-			return xsnd_error_set(err, -EBUSY, "OPEN: stream is already %s",
-					xsnd_stream_state_name(state));
 		return check_open(cfg, lim, &req->op.open, &out->u.open, err);
 
 	case XENSND_OP_CLOSE:

@@ -134,11 +134,16 @@ static void test_open(void)
 	r.op.open.reserved = 0xffff;
 	CHECK_EQ(check(&cfg, &lim, XSND_STATE_CLOSED, NULL, r, &out, &err), 0);
 
-	/* State: OPEN only when closed. */
+	/* State: OPEN in any state replaces the stream (Linux's second
+	 * hw_params frees the buffer without CLOSE, its prepare OPENs again),
+	 * and is checked as any OPEN. */
 	CHECK_EQ(check(&cfg, &lim, XSND_STATE_OPEN, NULL,
-			open_req(48000, XENSND_PCM_FORMAT_S16_LE, 2, 16384, 4096, 9), &out, &err), -EBUSY);
+			open_req(48000, XENSND_PCM_FORMAT_S16_LE, 2, 16384, 4096, 9), &out, &err), 0);
+	CHECK_EQ(out.u.open.rate, 48000);
 	CHECK_EQ(check(&cfg, &lim, XSND_STATE_RUNNING, NULL,
-			open_req(48000, XENSND_PCM_FORMAT_S16_LE, 2, 16384, 4096, 9), &out, &err), -EBUSY);
+			open_req(96000, XENSND_PCM_FORMAT_S16_LE, 2, 16384, 4096, 9), &out, &err), -EINVAL);
+	CHECK_EQ(xsnd_stream_state_next(XSND_STATE_RUNNING, &(struct xsnd_request){
+			.operation = XENSND_OP_OPEN }), XSND_STATE_OPEN);
 
 	/* Rate. */
 	CHECK_EQ(check(&cfg, &lim, XSND_STATE_CLOSED, NULL,

@@ -28,7 +28,7 @@ static void usage(FILE *f)
 "        file= freq= amp= mark-every= (ms) mark-len= (frames)\n"
 "        rate= format= channels= period= buffer= (frames)\n"
 "        duration= (s) frames= start-delay= (ms) pause=AT:LEN pause-resume=AT:LEN\n"
-"        stop=AT:LEN (ms after the first START) cycles= no-drain expect-fail\n"
+"        stop=AT:LEN (ms after the first START) cycles= files= no-drain expect-fail\n"
 "global: --stats FILE (JSON)  --trace FILE (CSV)  --quiet  --no-destroy\n"
 "        --init-timeout MS (10000)  --destroy-timeout MS (10000)\n");
 }
@@ -61,6 +61,7 @@ static int parse_app(struct vg_app_cfg *c, bool playback, const char *arg)
 	c->buffer = 4096;
 	c->duration = 1.0;
 	c->cycles = 1;
+	c->files = 1;
 	c->pause_at_ms = c->presume_at_ms = c->stop_at_ms = -1;
 	if (snprintf(tmp, sizeof(tmp), "%s", arg) >= (int)sizeof(tmp))
 		return -EINVAL;
@@ -103,6 +104,7 @@ static int parse_app(struct vg_app_cfg *c, bool playback, const char *arg)
 		else if (IS("pause-resume")) { if (parse_ms_pair(v, &c->presume_at_ms, &c->presume_len_ms)) return -EINVAL; }
 		else if (IS("stop")) { if (parse_ms_pair(v, &c->stop_at_ms, &c->stop_len_ms)) return -EINVAL; }
 		else if (IS("cycles")) c->cycles = (uint32_t)atoi(v);
+		else if (IS("files")) c->files = (uint32_t)atoi(v);
 		else if (IS("no-drain")) c->no_drain = true;
 		else if (IS("expect-fail")) c->expect_fail = true;
 		else {
@@ -112,7 +114,7 @@ static int parse_app(struct vg_app_cfg *c, bool playback, const char *arg)
 #undef IS
 	}
 	if (c->channels == 0 || c->channels > 64 || c->rate == 0 || c->period == 0 ||
-	    c->buffer == 0 || c->cycles == 0 || c->duration < 0 || c->mark_every_ms == 0 ||
+	    c->buffer == 0 || c->cycles == 0 || c->files == 0 || c->files > 1000 || c->duration < 0 || c->mark_every_ms == 0 ||
 	    c->mark_every_ms > 60000)
 		return -EINVAL;
 	if (c->source == VG_SRC_WAV && playback && c->file[0] == '\0')

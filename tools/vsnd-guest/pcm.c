@@ -1017,91 +1017,104 @@ static int run_once(struct vg_app *app, char *why, size_t why_size)
 		goto out_free;
 	}
 	app->t0 = 0;
-	while (done < total) {
-		uint32_t n = (uint32_t)(total - done < pcm->period_size ? total - done : pcm->period_size);
-		int64_t got;
+	for (uint32_t file = 0;; file++) {
+		while (done < total) {
+			uint32_t n = (uint32_t)(total - done < pcm->period_size ? total - done : pcm->period_size);
+			int64_t got;
 
-		if (due(app, cfg->pause_at_ms, &pause_done) && pcm->state == VG_ST_RUNNING) {
-			/* System suspend: SUSPEND -> PAUSE. Without INFO_RESUME the
-			 * application's snd_pcm_resume() fails, so it prepares and restarts. */
-			service(pcm);
-			trigger(pcm, XENSND_OP_TRIGGER_PAUSE);
-			pcm->state = VG_ST_SUSPENDED;
-			sleep_ms(app, cfg->pause_len_ms);
-			pcm->state = VG_ST_SETUP;
-			if ((res = pcm_prepare(pcm)) < 0) {
-				snprintf(why, why_size, "prepare after suspend: %s", strerror(-res));
-				goto out_free;
+			if (due(app, cfg->pause_at_ms, &pause_done) && pcm->state == VG_ST_RUNNING) {
+				/* System suspend: SUSPEND -> PAUSE. Without INFO_RESUME the
+				 * application's snd_pcm_resume() fails, so it prepares and restarts. */
+				service(pcm);
+				trigger(pcm, XENSND_OP_TRIGGER_PAUSE);
+				pcm->state = VG_ST_SUSPENDED;
+				sleep_ms(app, cfg->pause_len_ms);
+				pcm->state = VG_ST_SETUP;
+				if ((res = pcm_prepare(pcm)) < 0) {
+					snprintf(why, why_size, "prepare after suspend: %s", strerror(-res));
+					goto out_free;
+				}
 			}
-		}
-		if (due(app, cfg->presume_at_ms, &presume_done) && pcm->state == VG_ST_RUNNING) {
-			/* Wire-level PAUSE/RESUME (mainline never sends RESUME). */
-			service(pcm);
-			if ((res = trigger(pcm, XENSND_OP_TRIGGER_PAUSE)) < 0) {
-				snprintf(why, why_size, "trigger pause: %s", strerror(-res));
-				goto out_free;
+			if (due(app, cfg->presume_at_ms, &presume_done) && pcm->state == VG_ST_RUNNING) {
+				/* Wire-level PAUSE/RESUME (mainline never sends RESUME). */
+				service(pcm);
+				if ((res = trigger(pcm, XENSND_OP_TRIGGER_PAUSE)) < 0) {
+					snprintf(why, why_size, "trigger pause: %s", strerror(-res));
+					goto out_free;
+				}
+				pcm->state = VG_ST_SUSPENDED;
+				sleep_ms(app, cfg->presume_len_ms);
+				if ((res = trigger(pcm, XENSND_OP_TRIGGER_RESUME)) < 0) {
+					snprintf(why, why_size, "trigger resume: %s", strerror(-res));
+					goto out_free;
+				}
+				pcm->state = VG_ST_RUNNING;
 			}
-			pcm->state = VG_ST_SUSPENDED;
-			sleep_ms(app, cfg->presume_len_ms);
-			if ((res = trigger(pcm, XENSND_OP_TRIGGER_RESUME)) < 0) {
-				snprintf(why, why_size, "trigger resume: %s", strerror(-res));
-				goto out_free;
+			if (due(app, cfg->stop_at_ms, &stop_done)) {
+				pcm_drop(pcm);
+				sleep_ms(app, cfg->stop_len_ms);
+				if ((res = pcm_prepare(pcm)) < 0) {
+					snprintf(why, why_size, "prepare after stop: %s", strerror(-res));
+					goto out_free;
+				}
 			}
-			pcm->state = VG_ST_RUNNING;
-		}
-		if (due(app, cfg->stop_at_ms, &stop_done)) {
-			pcm_drop(pcm);
-			sleep_ms(app, cfg->stop_len_ms);
-			if ((res = pcm_prepare(pcm)) < 0) {
-				snprintf(why, why_size, "prepare after stop: %s", strerror(-res));
-				goto out_free;
-			}
-		}
-		if (cfg->playback)
-			fill(app, buf, n);
-		got = pcm_xfer(pcm, buf, n);
-		if (got == -EPIPE) {
-			/* aplay's xrun(): prepare and go on with the same data */
-			if ((res = pcm_prepare(pcm)) < 0) {
-				snprintf(why, why_size, "prepare after xrun: %s", strerror(-res));
-				goto out_free;
-			}
+			if (cfg->playback)
+				fill(app, buf, n);
 			got = pcm_xfer(pcm, buf, n);
-		}
-		if (got < 0) {
-			res = (int)got;
-			snprintf(why, why_size, "%s: %s", cfg->playback ? "write" : "read", strerror(-res));
-			goto out_free;
-		}
-		if (!cfg->playback && app->wav.f != NULL)
-			vg_wav_write(&app->wav, buf, (uint32_t)got);
-		if (!cfg->playback && cfg->source == VG_SRC_COUNTER) {
-			int64_t bad = vg_pattern_check(pcm->fmt, pcm->channels, app->frame_counter,
-					(uint32_t)got, buf);
-
-			if (bad >= 0) {
-				res = -EILSEQ;
-				snprintf(why, why_size, "capture: counter pattern wrong at frame %llu",
-						(unsigned long long)(app->frame_counter + (uint64_t)bad));
+			if (got == -EPIPE) {
+				/* aplay's xrun(): prepare and go on with the same data */
+				if ((res = pcm_prepare(pcm)) < 0) {
+					snprintf(why, why_size, "prepare after xrun: %s", strerror(-res));
+					goto out_free;
+				}
+				got = pcm_xfer(pcm, buf, n);
+			}
+			if (got < 0) {
+				res = (int)got;
+				snprintf(why, why_size, "%s: %s", cfg->playback ? "write" : "read", strerror(-res));
 				goto out_free;
 			}
-			app->frame_counter += (uint64_t)got;
+			if (!cfg->playback && app->wav.f != NULL)
+				vg_wav_write(&app->wav, buf, (uint32_t)got);
+			if (!cfg->playback && cfg->source == VG_SRC_COUNTER) {
+				int64_t bad = vg_pattern_check(pcm->fmt, pcm->channels, app->frame_counter,
+						(uint32_t)got, buf);
+
+				if (bad >= 0) {
+					res = -EILSEQ;
+					snprintf(why, why_size, "capture: counter pattern wrong at frame %llu",
+							(unsigned long long)(app->frame_counter + (uint64_t)bad));
+					goto out_free;
+				}
+				app->frame_counter += (uint64_t)got;
+			}
+			if ((uint64_t)got < n && cfg->playback) {
+				/* partial write: the rest is written again with the next chunk */
+				app->frame_counter -= n - (uint64_t)got;
+				if (cfg->source == VG_SRC_WAV)
+					n = (uint32_t)got;	/* file data is gone; accept the loss */
+			}
+			done += (uint64_t)got;
 		}
-		if ((uint64_t)got < n && cfg->playback) {
-			/* partial write: the rest is written again with the next chunk */
-			app->frame_counter -= n - (uint64_t)got;
-			if (cfg->source == VG_SRC_WAV)
-				n = (uint32_t)got;	/* file data is gone; accept the loss */
+		if (cfg->playback && !cfg->no_drain) {
+			if ((res = pcm_drain(pcm)) < 0) {
+				snprintf(why, why_size, "drain: %s", strerror(-res));
+				goto out_free;
+			}
+		} else {
+			pcm_drop(pcm);
 		}
-		done += (uint64_t)got;
-	}
-	if (cfg->playback && !cfg->no_drain) {
-		if ((res = pcm_drain(pcm)) < 0) {
-			snprintf(why, why_size, "drain: %s", strerror(-res));
+		if (file + 1 >= cfg->files)
+			break;
+		/* aplay's next file: set_params (alsa_hw_params frees the buffer
+		 * without CLOSE), then prepare, which OPENs again */
+		if ((res = hw_params(pcm, why, why_size)) < 0)
+			goto out_free;
+		if ((res = pcm_prepare(pcm)) < 0) {
+			snprintf(why, why_size, "prepare (OPEN) for file %u: %s", file + 2, strerror(-res));
 			goto out_free;
 		}
-	} else {
-		pcm_drop(pcm);
+		done = 0;
 	}
 	res = 0;
 out_free:

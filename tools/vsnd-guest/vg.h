@@ -130,6 +130,7 @@ struct vg_app_cfg {
 	int64_t presume_at_ms, presume_len_ms;	/* wire-level PAUSE then RESUME */
 	int64_t stop_at_ms, stop_len_ms;	/* drop (STOP), then prepare+START */
 	uint32_t cycles;		/* open..close repetitions */
+	uint32_t files;			/* plays per open, as aplay A B (hw_params again) */
 	bool no_drain;
 	bool expect_fail;		/* success = the application fails */
 };
