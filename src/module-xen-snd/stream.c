@@ -594,8 +594,8 @@ static void handle_request(struct xsnd_stream *s, const struct xensnd_req *req)
 	switch (r.operation) {
 	case XENSND_OP_OPEN:
 		if (s->state != XSND_STATE_CLOSED) {
-			/* Linux's frontend after a second hw_params: it has freed
-			 * the old buffer (without CLOSE) and OPENs the new one */
+			/* Linux's frontend after a second HW_PARAMS ioctl without
+			 * HW_FREE: it freed the old buffer without CLOSE */
 			pw_log_info("%s: OPEN on the %s stream: the guest set it up again, "
 					"the old one closes", s->node_name,
 					xsnd_stream_state_name(s->state));

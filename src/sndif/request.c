@@ -4,8 +4,9 @@
  * ALSA by Linux): -EINVAL for a malformed request or one that does not fit
  * the stream's configuration or state, -ENOSYS for an unknown operation.
  * OPEN is valid in every state: Linux's frontend frees the buffer at a
- * second hw_params without CLOSE and OPENs again at the next prepare, so a
- * new OPEN replaces the stream (the caller closes the old one first).
+ * second HW_PARAMS ioctl without CLOSE (alsa-lib sends HW_FREE first, a
+ * program calling the ioctl itself need not) and OPENs again at the next
+ * prepare, so a new OPEN replaces the stream (the caller closes the old one).
  */
 #include <errno.h>
 #include <string.h>

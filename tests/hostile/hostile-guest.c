@@ -368,7 +368,7 @@ static int scenario_requests(struct hg_guest *g)
 	/* open now: everything that does not fit it */
 	hg_open_req(&req, RATE, XENSND_PCM_FORMAT_S16_LE, 2, 16384, 4096, pb->dir_refs[0]);
 	{
-		/* as Linux's prepare after a second hw_params: it replaces the stream */
+		/* as Linux's prepare after a second HW_PARAMS without HW_FREE */
 		static const int32_t zero[] = { 0 };
 		expect_open(g, pb, "second OPEN on an open stream (replaces it)", &req, zero, 1);
 	}

@@ -38,14 +38,18 @@ pws_record_stop
 an tone "$T/rec-tone.wav" --freq 1000 --tol 1 --min-db -20 || fail "no 1 kHz tone at the sink"
 check_alive
 
-step "aplay A B: the second file's hw_params frees the buffer without CLOSE, its prepare OPENs again"
-# Linux's frontend does that; the new OPEN replaces the stream (docs/protocol-core.md).
-pws_record_sink "$T/rec-files.wav" || fail "recorder"
-guest_start vm1c --domid 3 --name vm1c --play-tone 1000 --rate 48000 --format s16_le --channels 2 --seconds 1 \
-	--opts files=2 || fail "guest did not start"
-guest_wait vm1c 30 || fail "the second file failed: $(guest_log_tail vm1c)"
-pws_record_stop
-# two seconds of tone, with the silence between the two files cut out
-an tone "$T/rec-files.wav" --freq 1000 --tol 1 --min-db -20 --max-dropouts 1 || fail "no 1 kHz tone at the sink"
+step "two files in one open: hw_free (CLOSE) and OPEN again, as alsa-lib; then HW_PARAMS again without HW_FREE"
+# The second: Linux's frontend frees the buffer without CLOSE and OPENs the
+# open stream again, which replaces it (docs/protocol-core.md).
+for how in files=2 files=2,no-hw-free; do
+	pws_record_sink "$T/rec-files.wav" || fail "recorder"
+	guest_start vm1c --domid 3 --name vm1c --play-tone 1000 --rate 48000 --format s16_le --channels 2 \
+		--seconds 1 --opts "$how" || fail "guest did not start"
+	guest_wait vm1c 30 || fail "$how: the second file failed: $(guest_log_tail vm1c)"
+	pws_record_stop
+	# two seconds of tone, with the silence between the two files cut out
+	an tone "$T/rec-files.wav" --freq 1000 --tol 1 --min-db -20 --max-dropouts 1 ||
+		fail "$how: no 1 kHz tone at the sink"
+done
 check_alive
 ok "playback"

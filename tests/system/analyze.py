@@ -313,9 +313,9 @@ class Judge:
             parts.append(f"--- {name} ---\n" + tail(read(os.path.join(self.out, name)), 25))
         return "\n".join(parts)
 
-    def playthrough_after(self, ch, mark, i=0):
-        """The first playthrough on ch that starts after the timeline mark, in
-        recording i."""
+    def playthrough_after(self, ch, mark, i=0, nth=0):
+        """The first (nth=0) or a later playthrough on ch that starts after the
+        timeline mark, in recording i."""
         rec = self.recs[i]
         if mark not in self.timeline or len(self.timeline[mark]) <= i:
             return None, f"dom0 never reached '{mark}'"
@@ -323,19 +323,20 @@ class Judge:
         # under TCG comes up to ~1.5 s after the guest began to play; the
         # playthrough before it on the same channel is always older than 3 s.
         t = self.timeline[mark][i] - 3 * RATE
-        for p in rec.tracks[ch]:
-            if p.start >= t:
-                return p, p.describe() + rec.holes_near(p)
+        after = [p for p in rec.tracks[ch] if p.start >= t]
+        if len(after) > nth:
+            p = after[nth]
+            return p, p.describe() + rec.holes_near(p)
         return None, (f"no playthrough of the pattern on channel {ch} after '{mark}' "
                       f"(recording: {len(rec.samples) // 2 / RATE:.1f} s)")
 
-    def intact_after(self, ch, mark):
+    def intact_after(self, ch, mark, nth=0):
         """(ok, playthrough, recording index, text): the playthrough after mark
         is intact in either recording; two recorders of the monitor do not
         fail together (docs/testing.md, "Reading the sink")."""
         first = None
         for i, rec in enumerate(self.recs):
-            p, why = self.playthrough_after(ch, mark, i)
+            p, why = self.playthrough_after(ch, mark, i, nth)
             ok = p is not None and p.intact(rec.holes)
             text = f"{rec.name}: {why}"
             if ok and p.stall:
@@ -461,6 +462,13 @@ class Judge:
         need(self.factn("create_guest3_rc") == 0, f"xl create guest3: rc={self.fact('create_guest3_rc')}")
         intact, p, _, why = self.intact_after("L", "guest3-play-start")
         need(intact, "new domU guest3 plays: " + why)
+        # aplay A A: a second hw_params (alsa-lib: CLOSE, then OPEN)
+        done = re.findall(r"XSND play2-done (rc=\S+)", self.console("guest3"))
+        need(done == ["rc=0"], f"guest3's aplay of two files: {done or 'no play2-done line'}")
+        opens = read(os.path.join(self.out, "module.log")).count("xen-snd.guest3.0.0.0: open ")
+        need(opens == 2, f"the module opened guest3's stream {opens} times (2 expected)")
+        intact, p, _, why = self.intact_after("L", "guest3-play-start", 1)
+        need(intact, "guest3's second file plays: " + why)
         need(self.fact("pipewire_alive_at_end") == "1", "PipeWire alive at the end")
         need(self.fact("module_process_alive_at_end") != "0", "xen-snd process alive at the end")
         self.verdict("lifecycle", ok, lines, ["guest1", "guest2", "guest3"],

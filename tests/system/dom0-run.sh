@@ -318,10 +318,10 @@ if [ -n "$(domid_of guest2)" ]; then
 	mark guest2-destroyed
 fi
 
-# 3d. a new guest plays again.
-if boot_guest guest3 "play:L"; then
-	wait_console guest3 "XSND play-start" 1 10 && mark guest3-play-start
-	wait_console guest3 "XSND play-done" 1 40 && mark guest3-play-done
+# 3d. a new guest plays again, two files in one aplay (a second hw_params).
+if boot_guest guest3 "play2:L"; then
+	wait_console guest3 "XSND play2-start" 1 10 && mark guest3-play-start
+	wait_console guest3 "XSND play2-done" 1 60 && mark guest3-play-done
 fi
 snapshot end
 pw_alive && fact pipewire_alive_after_lifecycle 1 || fact pipewire_alive_after_lifecycle 0

@@ -4,6 +4,7 @@
 # /init of the system-test domU (busybox). Loads the real Linux frontend
 # (snd_xen_front), then runs the steps named on the kernel command line,
 #   xsnd=STEP[,STEP...]   play:L|play:R  the 3 s counter pattern on one channel
+#                         play2:L|play2:R  the same, twice in one aplay
 #                         cap            record 2 s, dump it as base64
 #                         loop:L|loop:R  play the pattern until killed
 #                         tone           play a tone until killed (demo)
@@ -51,6 +52,12 @@ for step in "$@"; do
 		say play-start "${step#play:}"
 		aplay -q $PCM "/pattern-${step#play:}.raw" 2>/tmp/err
 		say play-done "rc=$?" "$(err)"
+		;;
+	play2:[LR])
+		# two files in one aplay: a second hw_params without hw_free
+		say play2-start "${step#play2:}"
+		aplay -q $PCM "/pattern-${step#play2:}.raw" "/pattern-${step#play2:}.raw" 2>/tmp/err
+		say play2-done "rc=$?" "$(err)"
 		;;
 	cap)
 		say cap-start

@@ -134,9 +134,9 @@ static void test_open(void)
 	r.op.open.reserved = 0xffff;
 	CHECK_EQ(check(&cfg, &lim, XSND_STATE_CLOSED, NULL, r, &out, &err), 0);
 
-	/* State: OPEN in any state replaces the stream (Linux's second
-	 * hw_params frees the buffer without CLOSE, its prepare OPENs again),
-	 * and is checked as any OPEN. */
+	/* State: OPEN in any state replaces the stream (Linux's frontend
+	 * after a second HW_PARAMS ioctl without HW_FREE frees the buffer
+	 * without CLOSE and OPENs again), and is checked as any OPEN. */
 	CHECK_EQ(check(&cfg, &lim, XSND_STATE_OPEN, NULL,
 			open_req(48000, XENSND_PCM_FORMAT_S16_LE, 2, 16384, 4096, 9), &out, &err), 0);
 	CHECK_EQ(out.u.open.rate, 48000);

@@ -28,7 +28,7 @@ static void usage(FILE *f)
 "        file= freq= amp= mark-every= (ms) mark-len= (frames)\n"
 "        rate= format= channels= period= buffer= (frames)\n"
 "        duration= (s) frames= start-delay= (ms) pause=AT:LEN pause-resume=AT:LEN\n"
-"        stop=AT:LEN (ms after the first START) cycles= files= no-drain expect-fail\n"
+"        stop=AT:LEN (ms after the first START) cycles= files= no-hw-free no-drain expect-fail\n"
 "global: --stats FILE (JSON)  --trace FILE (CSV)  --quiet  --no-destroy\n"
 "        --init-timeout MS (10000)  --destroy-timeout MS (10000)\n");
 }
@@ -105,6 +105,7 @@ static int parse_app(struct vg_app_cfg *c, bool playback, const char *arg)
 		else if (IS("stop")) { if (parse_ms_pair(v, &c->stop_at_ms, &c->stop_len_ms)) return -EINVAL; }
 		else if (IS("cycles")) c->cycles = (uint32_t)atoi(v);
 		else if (IS("files")) c->files = (uint32_t)atoi(v);
+		else if (IS("no-hw-free")) c->no_hw_free = true;
 		else if (IS("no-drain")) c->no_drain = true;
 		else if (IS("expect-fail")) c->expect_fail = true;
 		else {

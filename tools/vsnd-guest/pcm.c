@@ -1106,8 +1106,14 @@ static int run_once(struct vg_app *app, char *why, size_t why_size)
 		}
 		if (file + 1 >= cfg->files)
 			break;
-		/* aplay's next file: set_params (alsa_hw_params frees the buffer
-		 * without CLOSE), then prepare, which OPENs again */
+		/* aplay's next file: set_params. alsa-lib frees the setup
+		 * first (HW_FREE: CLOSE); a program issuing HW_PARAMS itself
+		 * need not, and alsa_hw_params then frees the buffer without
+		 * CLOSE. Either way prepare OPENs again. */
+		if (!cfg->no_hw_free && (res = pcm_hw_free(pcm)) < 0) {
+			snprintf(why, why_size, "hw_free (CLOSE) before file %u: %s", file + 2, strerror(-res));
+			goto out_free;
+		}
 		if ((res = hw_params(pcm, why, why_size)) < 0)
 			goto out_free;
 		if ((res = pcm_prepare(pcm)) < 0) {

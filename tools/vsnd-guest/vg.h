@@ -131,6 +131,7 @@ struct vg_app_cfg {
 	int64_t stop_at_ms, stop_len_ms;	/* drop (STOP), then prepare+START */
 	uint32_t cycles;		/* open..close repetitions */
 	uint32_t files;			/* plays per open, as aplay A B (hw_params again) */
+	bool no_hw_free;		/* ... without HW_FREE in between (not alsa-lib) */
 	bool no_drain;
 	bool expect_fail;		/* success = the application fails */
 };
