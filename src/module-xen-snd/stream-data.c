@@ -285,8 +285,9 @@ void xsnd_stream_links_late(struct xsnd_stream *s, int64_t now)
 	rt->linked = true;
 	/* Not run by the graph: the clock runs from the next tick on. The
 	 * wait left the guest a period and a margin for its first period
-	 * (xsnd_link_wait_ms); the time the pointer was held is not skipped, so a link
-	 * that comes a little later loses only what came after the wait. */
+	 * (xsnd_link_wait_ms); the time the pointer was held is not skipped,
+	 * so a link that comes a little later loses only what came after the
+	 * wait. */
 	if (now - rt->cycle_at_ns >= clock_after(s))
 		xsnd_clock_idle(&rt->clock, now);
 	else

@@ -54,7 +54,7 @@ for step in "$@"; do
 		say play-done "rc=$?" "$(err)"
 		;;
 	play2:[LR])
-		# two files in one aplay: a second hw_params without hw_free
+		# two files in one aplay: alsa-lib frees the setup (CLOSE) and sets it again (OPEN)
 		say play2-start "${step#play2:}"
 		aplay -q $PCM "/pattern-${step#play2:}.raw" "/pattern-${step#play2:}.raw" 2>/tmp/err
 		say play2-done "rc=$?" "$(err)"
