@@ -145,6 +145,8 @@ class Playthrough:
                                           f"{start / RATE:.3f} s: dom0 stalled)" if before else "") + ":"]
             self.stall += [f"jump@{t / RATE:.3f}s:{n:+d}" for t, n in jumps]
             self.stall += [f"dropout@{t / RATE:.3f}s:{n}" for t, n in self.dropouts]
+        if not self.complete:
+            self.stall = []     # only an intact playthrough has an excused xrun
         return self.complete
 
     def describe(self):
@@ -488,17 +490,18 @@ class Judge:
                 continue
             lp = [q for q in rec.tracks["L"] if q.end > p.start and q.start < p.end]
             together = sum(min(q.end, p.end) - max(q.start, p.start) for q in lp)
-            good = all(q.intact(rec.holes) for q in lp)
+            good = all([q.intact(rec.holes) for q in lp])    # each sets q.stall
             lines.append(f"  guest1 (left channel) meanwhile: pattern in "
                          f"{100 * coverage(rec.samples, 0, p.start, p.end):.1f}% of the "
                          f"frames, {len(lp)} playthroughs overlapping for "
                          f"{together / RATE:.2f} s, {'all' if good else 'not all'} intact")
             for q in lp:
-                note = "; intact but for a " + " ".join(q.stall) if q.intact(rec.holes) and q.stall else ""
+                note = "; intact but for a " + " ".join(q.stall) if q.stall else ""
                 lines.append("    guest1 " + q.describe() + rec.holes_near(q) + note)
-            if p.intact(rec.holes) and p.stall:
+            p_ok = p.intact(rec.holes)
+            if p_ok and p.stall:
                 lines.append("  guest2 intact but for a " + " ".join(p.stall))
-            if p.intact(rec.holes) and good and together >= RATE:
+            if p_ok and good and together >= RATE:
                 ok = True
                 break
         self.verdict("two-domus", ok, lines, ["guest1", "guest2"])

@@ -115,7 +115,8 @@ static int parse_app(struct vg_app_cfg *c, bool playback, const char *arg)
 #undef IS
 	}
 	if (c->channels == 0 || c->channels > 64 || c->rate == 0 || c->period == 0 ||
-	    c->buffer == 0 || c->cycles == 0 || c->files == 0 || c->files > 1000 || c->duration < 0 || c->mark_every_ms == 0 ||
+	    c->buffer == 0 || c->cycles == 0 || c->files == 0 || c->files > 1000 ||
+	    c->duration < 0 || c->mark_every_ms == 0 ||
 	    c->mark_every_ms > 60000)
 		return -EINVAL;
 	if (c->source == VG_SRC_WAV && playback && c->file[0] == '\0')

@@ -993,12 +993,137 @@ static void sleep_ms(struct vg_app *app, int64_t ms)
 	vg_co_sleep_until(&app->co, vg_now_ns() + ms * 1000000);
 }
 
+/* Once per run, not per file: the pause, suspend and stop of the options. */
+struct run_events {
+	bool pause, presume, stop;
+};
+
+/* One file of aplay: `total` frames through the PCM, then drain (or drop).
+ * Returns 0, or a negative errno with `why` set. */
+static int play_file(struct vg_app *app, uint8_t *buf, uint64_t total, struct run_events *ev,
+		char *why, size_t why_size)
+{
+	struct vg_app_cfg *cfg = &app->cfg;
+	struct vg_pcm *pcm = &app->pcm;
+	uint64_t done = 0;
+	int res;
+
+	while (done < total) {
+		uint32_t n = (uint32_t)(total - done < pcm->period_size ? total - done : pcm->period_size);
+		int64_t got;
+
+		if (due(app, cfg->pause_at_ms, &ev->pause) && pcm->state == VG_ST_RUNNING) {
+			/* System suspend: SUSPEND -> PAUSE. Without INFO_RESUME the
+			 * application's snd_pcm_resume() fails, so it prepares and restarts. */
+			service(pcm);
+			trigger(pcm, XENSND_OP_TRIGGER_PAUSE);
+			pcm->state = VG_ST_SUSPENDED;
+			sleep_ms(app, cfg->pause_len_ms);
+			pcm->state = VG_ST_SETUP;
+			if ((res = pcm_prepare(pcm)) < 0) {
+				snprintf(why, why_size, "prepare after suspend: %s", strerror(-res));
+				return res;
+			}
+		}
+		if (due(app, cfg->presume_at_ms, &ev->presume) && pcm->state == VG_ST_RUNNING) {
+			/* Wire-level PAUSE/RESUME (mainline never sends RESUME). */
+			service(pcm);
+			if ((res = trigger(pcm, XENSND_OP_TRIGGER_PAUSE)) < 0) {
+				snprintf(why, why_size, "trigger pause: %s", strerror(-res));
+				return res;
+			}
+			pcm->state = VG_ST_SUSPENDED;
+			sleep_ms(app, cfg->presume_len_ms);
+			if ((res = trigger(pcm, XENSND_OP_TRIGGER_RESUME)) < 0) {
+				snprintf(why, why_size, "trigger resume: %s", strerror(-res));
+				return res;
+			}
+			pcm->state = VG_ST_RUNNING;
+		}
+		if (due(app, cfg->stop_at_ms, &ev->stop)) {
+			pcm_drop(pcm);
+			sleep_ms(app, cfg->stop_len_ms);
+			if ((res = pcm_prepare(pcm)) < 0) {
+				snprintf(why, why_size, "prepare after stop: %s", strerror(-res));
+				return res;
+			}
+		}
+		if (cfg->playback)
+			fill(app, buf, n);
+		got = pcm_xfer(pcm, buf, n);
+		if (got == -EPIPE) {
+			/* aplay's xrun(): prepare and go on with the same data */
+			if ((res = pcm_prepare(pcm)) < 0) {
+				snprintf(why, why_size, "prepare after xrun: %s", strerror(-res));
+				return res;
+			}
+			got = pcm_xfer(pcm, buf, n);
+		}
+		if (got < 0) {
+			res = (int)got;
+			snprintf(why, why_size, "%s: %s", cfg->playback ? "write" : "read", strerror(-res));
+			return res;
+		}
+		if (!cfg->playback && app->wav.f != NULL)
+			vg_wav_write(&app->wav, buf, (uint32_t)got);
+		if (!cfg->playback && cfg->source == VG_SRC_COUNTER) {
+			int64_t bad = vg_pattern_check(pcm->fmt, pcm->channels, app->frame_counter,
+					(uint32_t)got, buf);
+
+			if (bad >= 0) {
+				res = -EILSEQ;
+				snprintf(why, why_size, "capture: counter pattern wrong at frame %llu",
+						(unsigned long long)(app->frame_counter + (uint64_t)bad));
+				return res;
+			}
+			app->frame_counter += (uint64_t)got;
+		}
+		if ((uint64_t)got < n && cfg->playback) {
+			/* partial write: the rest is written again with the next chunk */
+			app->frame_counter -= n - (uint64_t)got;
+			if (cfg->source == VG_SRC_WAV)
+				n = (uint32_t)got;	/* file data is gone; accept the loss */
+		}
+		done += (uint64_t)got;
+	}
+	if (cfg->playback && !cfg->no_drain) {
+		if ((res = pcm_drain(pcm)) < 0) {
+			snprintf(why, why_size, "drain: %s", strerror(-res));
+			return res;
+		}
+	} else {
+		pcm_drop(pcm);
+	}
+	return 0;
+}
+
+/* aplay's next file: set_params. alsa-lib frees the setup first (HW_FREE:
+ * CLOSE); a program issuing HW_PARAMS itself need not, and alsa_hw_params
+ * then frees the buffer without CLOSE. Either way prepare OPENs again. */
+static int next_file(struct vg_app *app, uint32_t nr, char *why, size_t why_size)
+{
+	struct vg_pcm *pcm = &app->pcm;
+	int res;
+
+	if (!app->cfg.no_hw_free && (res = pcm_hw_free(pcm)) < 0) {
+		snprintf(why, why_size, "hw_free (CLOSE) before file %u: %s", nr, strerror(-res));
+		return res;
+	}
+	if ((res = hw_params(pcm, why, why_size)) < 0)
+		return res;
+	if ((res = pcm_prepare(pcm)) < 0) {
+		snprintf(why, why_size, "prepare (OPEN) for file %u: %s", nr, strerror(-res));
+		return res;
+	}
+	return 0;
+}
+
 static int run_once(struct vg_app *app, char *why, size_t why_size)
 {
 	struct vg_app_cfg *cfg = &app->cfg;
 	struct vg_pcm *pcm = &app->pcm;
-	bool pause_done = false, presume_done = false, stop_done = false;
-	uint64_t total, done = 0;
+	struct run_events ev = { false, false, false };
+	uint64_t total;
 	uint8_t *buf = NULL;
 	int res;
 
@@ -1017,110 +1142,10 @@ static int run_once(struct vg_app *app, char *why, size_t why_size)
 		goto out_free;
 	}
 	app->t0 = 0;
-	for (uint32_t file = 0;; file++) {
-		while (done < total) {
-			uint32_t n = (uint32_t)(total - done < pcm->period_size ? total - done : pcm->period_size);
-			int64_t got;
-
-			if (due(app, cfg->pause_at_ms, &pause_done) && pcm->state == VG_ST_RUNNING) {
-				/* System suspend: SUSPEND -> PAUSE. Without INFO_RESUME the
-				 * application's snd_pcm_resume() fails, so it prepares and restarts. */
-				service(pcm);
-				trigger(pcm, XENSND_OP_TRIGGER_PAUSE);
-				pcm->state = VG_ST_SUSPENDED;
-				sleep_ms(app, cfg->pause_len_ms);
-				pcm->state = VG_ST_SETUP;
-				if ((res = pcm_prepare(pcm)) < 0) {
-					snprintf(why, why_size, "prepare after suspend: %s", strerror(-res));
-					goto out_free;
-				}
-			}
-			if (due(app, cfg->presume_at_ms, &presume_done) && pcm->state == VG_ST_RUNNING) {
-				/* Wire-level PAUSE/RESUME (mainline never sends RESUME). */
-				service(pcm);
-				if ((res = trigger(pcm, XENSND_OP_TRIGGER_PAUSE)) < 0) {
-					snprintf(why, why_size, "trigger pause: %s", strerror(-res));
-					goto out_free;
-				}
-				pcm->state = VG_ST_SUSPENDED;
-				sleep_ms(app, cfg->presume_len_ms);
-				if ((res = trigger(pcm, XENSND_OP_TRIGGER_RESUME)) < 0) {
-					snprintf(why, why_size, "trigger resume: %s", strerror(-res));
-					goto out_free;
-				}
-				pcm->state = VG_ST_RUNNING;
-			}
-			if (due(app, cfg->stop_at_ms, &stop_done)) {
-				pcm_drop(pcm);
-				sleep_ms(app, cfg->stop_len_ms);
-				if ((res = pcm_prepare(pcm)) < 0) {
-					snprintf(why, why_size, "prepare after stop: %s", strerror(-res));
-					goto out_free;
-				}
-			}
-			if (cfg->playback)
-				fill(app, buf, n);
-			got = pcm_xfer(pcm, buf, n);
-			if (got == -EPIPE) {
-				/* aplay's xrun(): prepare and go on with the same data */
-				if ((res = pcm_prepare(pcm)) < 0) {
-					snprintf(why, why_size, "prepare after xrun: %s", strerror(-res));
-					goto out_free;
-				}
-				got = pcm_xfer(pcm, buf, n);
-			}
-			if (got < 0) {
-				res = (int)got;
-				snprintf(why, why_size, "%s: %s", cfg->playback ? "write" : "read", strerror(-res));
-				goto out_free;
-			}
-			if (!cfg->playback && app->wav.f != NULL)
-				vg_wav_write(&app->wav, buf, (uint32_t)got);
-			if (!cfg->playback && cfg->source == VG_SRC_COUNTER) {
-				int64_t bad = vg_pattern_check(pcm->fmt, pcm->channels, app->frame_counter,
-						(uint32_t)got, buf);
-
-				if (bad >= 0) {
-					res = -EILSEQ;
-					snprintf(why, why_size, "capture: counter pattern wrong at frame %llu",
-							(unsigned long long)(app->frame_counter + (uint64_t)bad));
-					goto out_free;
-				}
-				app->frame_counter += (uint64_t)got;
-			}
-			if ((uint64_t)got < n && cfg->playback) {
-				/* partial write: the rest is written again with the next chunk */
-				app->frame_counter -= n - (uint64_t)got;
-				if (cfg->source == VG_SRC_WAV)
-					n = (uint32_t)got;	/* file data is gone; accept the loss */
-			}
-			done += (uint64_t)got;
-		}
-		if (cfg->playback && !cfg->no_drain) {
-			if ((res = pcm_drain(pcm)) < 0) {
-				snprintf(why, why_size, "drain: %s", strerror(-res));
-				goto out_free;
-			}
-		} else {
-			pcm_drop(pcm);
-		}
-		if (file + 1 >= cfg->files)
-			break;
-		/* aplay's next file: set_params. alsa-lib frees the setup
-		 * first (HW_FREE: CLOSE); a program issuing HW_PARAMS itself
-		 * need not, and alsa_hw_params then frees the buffer without
-		 * CLOSE. Either way prepare OPENs again. */
-		if (!cfg->no_hw_free && (res = pcm_hw_free(pcm)) < 0) {
-			snprintf(why, why_size, "hw_free (CLOSE) before file %u: %s", file + 2, strerror(-res));
+	for (uint32_t file = 0; file < cfg->files; file++) {
+		if ((file > 0 && (res = next_file(app, file + 1, why, why_size)) < 0) ||
+		    (res = play_file(app, buf, total, &ev, why, why_size)) < 0)
 			goto out_free;
-		}
-		if ((res = hw_params(pcm, why, why_size)) < 0)
-			goto out_free;
-		if ((res = pcm_prepare(pcm)) < 0) {
-			snprintf(why, why_size, "prepare (OPEN) for file %u: %s", file + 2, strerror(-res));
-			goto out_free;
-		}
-		done = 0;
 	}
 	res = 0;
 out_free:
