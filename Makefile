@@ -23,20 +23,27 @@ $(BUILD_FUZZ)/build.ninja:
 	CC=clang meson setup $(BUILD_FUZZ) -Dfuzz=enabled -Db_sanitize=address,undefined \
 		-Db_lundef=false -Dsystem-tests=disabled $(if $(CI),-Dwerror=true)
 
-check: deps all $(BUILD_FUZZ)/build.ninja
+# deps first, then the rest: under make -j, meson setup must not run while
+# packages are still being installed.
+check: deps
+	$(MAKE) all $(BUILD_FUZZ)/build.ninja
 	ninja -C $(BUILD_FUZZ)
 	./scripts/run-tests.sh $(BUILD) $(BUILD_FUZZ)
 
-demo: deps all
+demo: deps
+	$(MAKE) all
 	./tools/demo/run-demo.sh $(BUILD)
 
-demo-xen: deps all
+demo-xen: deps
+	$(MAKE) all
 	./tests/system/run.sh --demo $(BUILD)
 
-bench: deps all
+bench: deps
+	$(MAKE) all
 	./bench/run-bench.sh $(BUILD)
 
-fuzz: deps $(BUILD_FUZZ)/build.ninja
+fuzz: deps
+	$(MAKE) $(BUILD_FUZZ)/build.ninja
 	ninja -C $(BUILD_FUZZ)
 	./fuzz/run-fuzz.sh $(BUILD_FUZZ) $(FUZZ_SECONDS)
 

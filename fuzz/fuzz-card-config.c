@@ -66,10 +66,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	ASSERT(res == 0);
 	ASSERT(cfg.n_pcms >= 1 && cfg.n_pcms <= XSND_MAX_PCMS);
+	ASSERT(cfg.n_streams >= 1 && cfg.n_streams <= XSND_MAX_STREAMS);
+	for (i = 0; i < cfg.n_warnings && i < XSND_CONFIG_WARNINGS_MAX; i++)
+		ASSERT(memchr(cfg.warnings[i], '\0', XSND_ERROR_MSG_MAX) != NULL);
 	check_hw(&cfg.hw);
 	for (p = 0; p < cfg.n_pcms; p++) {
 		const struct xsnd_pcm_config *pcm = &cfg.pcms[p];
-		ASSERT(pcm->n_streams >= 1 && pcm->n_streams <= XSND_MAX_STREAMS_PER_PCM);
+		ASSERT(pcm->n_streams <= XSND_MAX_STREAMS_PER_PCM);	/* 0: an empty PCM */
 		ASSERT(strlen(pcm->name) <= XSND_PCM_NAME_MAX);
 		check_hw(&pcm->hw);
 		for (s = 0; s < pcm->n_streams; s++) {

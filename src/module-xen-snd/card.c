@@ -88,6 +88,13 @@ int xsnd_card_connect(struct xsnd_card *card)
 				card->domid, card->vm->name, card->devid, err.msg);
 		goto error;
 	}
+	for (i = 0; i < SPA_MIN(card->cfg->n_warnings, XSND_CONFIG_WARNINGS_MAX); i++)
+		pw_log_warn("domain %u (%s) vsnd %u: configuration: %s", card->domid,
+				card->vm->name, card->devid, card->cfg->warnings[i]);
+	if (card->cfg->n_warnings > XSND_CONFIG_WARNINGS_MAX)
+		pw_log_warn("domain %u (%s) vsnd %u: configuration: %u more warnings",
+				card->domid, card->vm->name, card->devid,
+				card->cfg->n_warnings - XSND_CONFIG_WARNINGS_MAX);
 	for (p = 0; p < card->cfg->n_pcms; p++) {
 		struct xsnd_pcm_config *pcm = &card->cfg->pcms[p];
 		for (i = 0; i < pcm->n_streams; i++) {

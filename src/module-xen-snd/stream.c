@@ -462,6 +462,15 @@ void xsnd_stream_close(struct xsnd_stream *s)
 				" frames on its own clock",
 				s->node_name, s->rt.pos, s->rt.position.reported, s->rt.cycles,
 				s->rt.repeats, s->rt.xruns, s->rt.empty, s->rt.clock_frames);
+		/* a full page is a slow guest; a corrupt in_cons a broken one */
+		if (s->evt.n_full || s->evt.n_corrupt)
+			pw_log(s->evt.n_corrupt ? SPA_LOG_LEVEL_WARN : SPA_LOG_LEVEL_INFO,
+					"%s: %u position events not sent: %u on a full event page, "
+					"%u with a corrupt in_cons (last %u, in_prod %u)",
+					s->node_name, s->evt.n_full + s->evt.n_corrupt,
+					s->evt.n_full, s->evt.n_corrupt, s->evt.bad_cons,
+					s->evt.prod);
+		s->evt.n_full = s->evt.n_corrupt = 0;
 	}
 	if (s->buffer) {
 		xsnd_xen_unmap_grants(s->card->impl->xen, s->buffer, s->n_pages);

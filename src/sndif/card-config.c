@@ -3,10 +3,13 @@
  * Card configuration parser. Follows Linux's xen_snd_front_cfg.c so that we
  * offer the guest exactly what its driver believes it has: defaults at the
  * card level, every lower level copies its parent and overrides the keys
- * present there. Unlike Linux we reject malformed values with a message
- * instead of silently falling back, because the admin needs to know.
+ * present there. Where Linux tolerates a value (unknown list entries,
+ * zero, channels-min above channels-max, more than 8 PCMs or streams) we
+ * do what it does and add a warning; where it would read garbage as a
+ * number we refuse the card with a message, because the admin needs to know.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -30,6 +33,7 @@ const uint32_t xsnd_known_rates[XSND_N_RATES] = {
 
 struct parser {
 	const char *fe;
+	struct xsnd_card_config *cfg;	/* where warnings go; NULL: dropped */
 	xsnd_read_func_t read;
 	void *data;
 	struct xsnd_error *err;
@@ -53,6 +57,22 @@ static const char *quote(const char *v, char *buf, size_t size)
 	}
 	buf[i] = '\0';
 	return buf;
+}
+
+static void warn(struct parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void warn(struct parser *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (p->cfg == NULL)
+		return;
+	if (p->cfg->n_warnings < XSND_CONFIG_WARNINGS_MAX) {
+		va_start(ap, fmt);
+		vsnprintf(p->cfg->warnings[p->cfg->n_warnings], XSND_ERROR_MSG_MAX, fmt, ap);
+		va_end(ap);
+	}
+	p->cfg->n_warnings++;
 }
 
 static bool is_clean(const char *s)
@@ -101,22 +121,25 @@ static int set_path(struct parser *p, const char *dir, const char *key)
 /* Reads dir/key (key may be NULL) into p->value: 1 if present, 0 if absent. */
 static int read_key(struct parser *p, const char *dir, const char *key)
 {
+	char q[QUOTE_MAX + 4];
 	int res;
 
 	if ((res = set_path(p, dir, key)) < 0)
 		return res;
 	p->value[0] = '\0';
 	res = p->read(p->data, p->path, p->value, sizeof(p->value));
+	p->value[sizeof(p->value) - 1] = '\0';
 	if (res == -ENOENT)
 		return 0;
 	if (res == -E2BIG || (res >= 0 && (size_t)res >= sizeof(p->value)))
-		return xsnd_error_set(p->err, -EINVAL, "%s: value longer than %u bytes",
-				p->path, XSND_VALUE_MAX);
+		return xsnd_error_set(p->err, -EINVAL,
+				"%s=\"%s\" is longer than %u bytes or holds a NUL byte",
+				p->path, quote(p->value, q, sizeof(q)), XSND_VALUE_MAX);
 	if (res < 0)
 		return xsnd_error_set(p->err, res, "%s: cannot read: %s", p->path, strerror(-res));
-	p->value[sizeof(p->value) - 1] = '\0';
 	if (strlen(p->value) != (size_t)res)
-		return xsnd_error_set(p->err, -EINVAL, "%s: value contains a NUL byte", p->path);
+		return xsnd_error_set(p->err, -EINVAL, "%s=\"%s\" holds a NUL byte",
+				p->path, quote(p->value, q, sizeof(q)));
 	return 1;
 }
 
@@ -137,19 +160,27 @@ static int parse_rates(struct parser *p, struct xsnd_pcm_hw *hw)
 {
 	char list[XSND_VALUE_MAX + 1], q[QUOTE_MAX + 4];
 	char *save = NULL, *tok;
-	uint32_t rates = 0, i;
+	uint32_t rates = 0, i, unknown = 0;
 
 	memcpy(list, p->value, sizeof(list));
-	/* Unknown rates are dropped, as Linux does. */
+	/* Like Linux: unknown rates are dropped, and a list without a known
+	 * one leaves the inherited rates. */
 	for (tok = strtok_r(list, XENSND_LIST_SEPARATOR, &save); tok;
 	     tok = strtok_r(NULL, XENSND_LIST_SEPARATOR, &save)) {
 		int idx = rate_index(tok);
 		if (idx >= 0)
 			rates |= 1u << idx;
+		else
+			unknown++;
 	}
-	if (rates == 0)
-		return xsnd_error_set(p->err, -EINVAL, "%s=\"%s\" names no supported rate",
+	if (rates == 0) {
+		warn(p, "%s=\"%s\" names no known rate: the inherited rates stay",
 				p->path, quote(p->value, q, sizeof(q)));
+		return 0;
+	}
+	if (unknown)
+		warn(p, "%s=\"%s\": %u unknown rate%s ignored", p->path,
+				quote(p->value, q, sizeof(q)), unknown, unknown > 1 ? "s" : "");
 	hw->rates = rates;
 	hw->rate_continuous = false;
 	for (i = 0; i < XSND_N_RATES; i++)
@@ -170,19 +201,47 @@ static int parse_formats(struct parser *p, struct xsnd_pcm_hw *hw)
 	char list[XSND_VALUE_MAX + 1], q[QUOTE_MAX + 4];
 	char *save = NULL, *tok;
 	uint64_t formats = 0;
+	uint32_t unknown = 0;
 
 	memcpy(list, p->value, sizeof(list));
-	/* Unknown names are ignored, as Linux does. */
+	/* Like Linux: unknown names are ignored (libxl's "f32_le" among them),
+	 * and a list without a known one leaves the inherited formats. */
 	for (tok = strtok_r(list, XENSND_LIST_SEPARATOR, &save); tok;
 	     tok = strtok_r(NULL, XENSND_LIST_SEPARATOR, &save)) {
 		const struct xsnd_format_info *f = xsnd_format_by_name(tok);
 		if (f)
 			formats |= UINT64_C(1) << f->sndif;
+		else
+			unknown++;
 	}
-	if (formats == 0)
-		return xsnd_error_set(p->err, -EINVAL, "%s=\"%s\" names no known format",
+	if (formats == 0) {
+		warn(p, "%s=\"%s\" names no known format: the inherited formats stay",
 				p->path, quote(p->value, q, sizeof(q)));
+		return 0;
+	}
+	if (unknown)
+		warn(p, "%s=\"%s\": %u unknown format%s ignored", p->path,
+				quote(p->value, q, sizeof(q)), unknown, unknown > 1 ? "s" : "");
 	hw->formats = formats;
+	return 0;
+}
+
+/*
+ * dir/key as a decimal number in [0, max] into *v; 0 when absent. Linux
+ * reads 0 as "not set" and keeps the inherited value: so do we, and warn.
+ */
+static int read_number(struct parser *p, const char *dir, const char *key, uint32_t max,
+		uint32_t *v)
+{
+	int res;
+
+	*v = 0;
+	if ((res = read_key(p, dir, key)) <= 0)
+		return res;
+	if ((res = xsnd_parse_u32(p->path, p->value, 0, max, v, p->err)) < 0)
+		return res;
+	if (*v == 0)
+		warn(p, "%s=0 is ignored: the inherited value stays", p->path);
 	return 0;
 }
 
@@ -202,31 +261,30 @@ static int parse_hw(struct parser *p, const char *dir, struct xsnd_pcm_hw *hw)
 	if (res && (res = parse_formats(p, hw)) < 0)
 		return res;
 
-	if ((res = read_key(p, dir, XENSND_FIELD_CHANNELS_MIN)) < 0)
+	if ((res = read_number(p, dir, XENSND_FIELD_CHANNELS_MIN, CHANNELS_MAX, &v)) < 0)
 		return res;
-	if (res) {
-		if ((res = xsnd_parse_u32(p->path, p->value, 1, CHANNELS_MAX, &v, p->err)) < 0)
-			return res;
+	if (v)
 		hw->channels_min = v;
-	}
-	if ((res = read_key(p, dir, XENSND_FIELD_CHANNELS_MAX)) < 0)
+	if ((res = read_number(p, dir, XENSND_FIELD_CHANNELS_MAX, CHANNELS_MAX, &v)) < 0)
 		return res;
-	if (res) {
-		if ((res = xsnd_parse_u32(p->path, p->value, 1, CHANNELS_MAX, &v, p->err)) < 0)
-			return res;
+	if (v)
 		hw->channels_max = v;
+	if (hw->channels_min > hw->channels_max) {
+		warn(p, "%s: channels-min=%u is greater than channels-max=%u: "
+				"channels-min becomes %u", dir, hw->channels_min,
+				hw->channels_max, hw->channels_max);
+		hw->channels_min = hw->channels_max;
 	}
-	if (hw->channels_min > hw->channels_max)
-		return xsnd_error_set(p->err, -EINVAL,
-				"%s: channels-min=%u is greater than channels-max=%u",
-				dir, hw->channels_min, hw->channels_max);
 
-	if ((res = read_key(p, dir, XENSND_FIELD_BUFFER_SIZE)) < 0)
+	if ((res = read_number(p, dir, XENSND_FIELD_BUFFER_SIZE, BUFFER_SIZE_MAX, &v)) < 0)
 		return res;
-	if (res) {
-		if ((res = xsnd_parse_u32(p->path, p->value, BUFFER_SIZE_MIN, BUFFER_SIZE_MAX,
-						&v, p->err)) < 0)
-			return res;
+	if (v) {
+		if (v < BUFFER_SIZE_MIN)
+			/* Linux would offer fewer than periods_min periods: no
+			 * hw_params could ever succeed in the guest */
+			return xsnd_error_set(p->err, -EINVAL, "%s/%s=%u is outside [%u, %u]",
+					dir, XENSND_FIELD_BUFFER_SIZE, v,
+					BUFFER_SIZE_MIN, BUFFER_SIZE_MAX);
 		hw->buffer_bytes_max = v;
 		hw->period_bytes_max = v;
 		hw->periods_max = v / hw->period_bytes_min;
@@ -337,9 +395,12 @@ static int parse_pcm(struct parser *p, struct xsnd_card_config *cfg, uint32_t id
 			return res;
 		if (res == 0)
 			break;
-		if (i == XSND_MAX_STREAMS_PER_PCM)
-			return xsnd_error_set(p->err, -E2BIG, "%s: more than %u streams",
-					dir, XSND_MAX_STREAMS_PER_PCM);
+		if (i == XSND_MAX_STREAMS_PER_PCM) {
+			/* Linux's VSND_MAX_STREAM: it never looks further */
+			warn(p, "%s: more than %u streams: %s/%u and after are ignored",
+					dir, XSND_MAX_STREAMS_PER_PCM, dir, i);
+			break;
+		}
 		s = &pcm->streams[i];
 		memset(s, 0, sizeof(*s));
 		s->pcm = idx;
@@ -352,14 +413,14 @@ static int parse_pcm(struct parser *p, struct xsnd_card_config *cfg, uint32_t id
 		cfg->n_streams++;
 	}
 	if (pcm->n_streams == 0)
-		return xsnd_error_set(p->err, -ENODEV, "%s has no stream", dir);
+		warn(p, "%s has no stream", dir);	/* Linux makes an empty PCM device */
 	return 0;
 }
 
 int xsnd_card_config_parse(struct xsnd_card_config *cfg, const char *fe_path,
 		xsnd_read_func_t read, void *data, struct xsnd_error *err)
 {
-	struct parser p = { .fe = fe_path, .read = read, .data = data, .err = err };
+	struct parser p = { .fe = fe_path, .cfg = cfg, .read = read, .data = data, .err = err };
 	uint32_t i;
 	int res;
 
@@ -386,9 +447,10 @@ int xsnd_card_config_parse(struct xsnd_card_config *cfg, const char *fe_path,
 		if (res == 0)
 			break;
 		if (i == XSND_MAX_PCMS) {
-			res = xsnd_error_set(err, -E2BIG, "%s: more than %u PCM devices",
-					fe_path, XSND_MAX_PCMS);
-			goto fail;
+			/* Linux's SNDRV_PCM_DEVICES: it never looks further */
+			warn(&p, "%s: more than %u PCM devices: %s/%u and after are ignored",
+					fe_path, XSND_MAX_PCMS, fe_path, i);
+			break;
 		}
 		if ((res = parse_pcm(&p, cfg, i)) < 0)
 			goto fail;
@@ -396,6 +458,10 @@ int xsnd_card_config_parse(struct xsnd_card_config *cfg, const char *fe_path,
 	}
 	if (cfg->n_pcms == 0) {
 		res = xsnd_error_set(err, -ENODEV, "%s/0: no PCM device", fe_path);
+		goto fail;
+	}
+	if (cfg->n_streams == 0) {
+		res = xsnd_error_set(err, -ENODEV, "%s: no PCM device has a stream", fe_path);
 		goto fail;
 	}
 	return 0;

@@ -21,6 +21,7 @@
 #define XSND_PCM_NAME_MAX	80u
 #define XSND_UNIQUE_ID_MAX	127u
 #define XSND_VALUE_MAX		1024u	/* longest xenstore value we accept */
+#define XSND_CONFIG_WARNINGS_MAX	4u	/* warnings kept; all are counted */
 
 /* The 12 rates Linux recognises, ascending. */
 extern const uint32_t xsnd_known_rates[XSND_N_RATES];
@@ -75,16 +76,23 @@ struct xsnd_card_config {
 	uint32_t n_pcms;
 	uint32_t n_streams;		/* total over all PCM devices */
 	struct xsnd_pcm_config pcms[XSND_MAX_PCMS];
+	/* Values Linux tolerates (it ignores or clamps them), so we do the
+	 * same to offer what the guest's driver believes it has, and say so. */
+	uint32_t n_warnings;
+	char warnings[XSND_CONFIG_WARNINGS_MAX][XSND_ERROR_MSG_MAX];
 };
 
 /*
  * Reads one xenstore value at an absolute path into buf (size bytes,
  * NUL terminated). Returns the value length, -ENOENT if the key does not
- * exist, -E2BIG if it does not fit, or another negative errno.
+ * exist, -E2BIG if it does not fit or holds a NUL byte (buf then holds a
+ * NUL terminated prefix of the value, for the error message), or another
+ * negative errno.
  */
 typedef int (*xsnd_read_func_t)(void *data, const char *path, char *buf, size_t size);
 
-/* Parses the whole card below fe_path. Returns 0 or a negative errno with err set. */
+/* Parses the whole card below fe_path. Returns 0 (cfg->warnings may say
+ * what was ignored or clamped) or a negative errno with err set. */
 int xsnd_card_config_parse(struct xsnd_card_config *cfg, const char *fe_path,
 		xsnd_read_func_t read, void *data, struct xsnd_error *err);
 

@@ -29,6 +29,7 @@ int xsnd_event_put(struct xsnd_event_producer *p, uint8_t type, const void *op, 
 	used = p->prod - cons;
 	if (used > XENSND_IN_RING_LEN) {
 		p->n_corrupt++;
+		p->bad_cons = cons;
 		return -EPROTO;
 	}
 	/* Slots are idx % 63, which jumps when the u32 index wraps: while the

@@ -20,6 +20,7 @@ struct xsnd_event_producer {
 	uint16_t next_id;		/* contiguous from 0 since bind */
 	uint32_t n_full;		/* events refused because the guest lags */
 	uint32_t n_corrupt;		/* events refused because in_cons made no sense */
+	uint32_t bad_cons;		/* the last such in_cons, for the log */
 };
 
 /* Called once at bind: in_prod := in_cons, ids restart at 0. */

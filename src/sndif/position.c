@@ -28,6 +28,17 @@ uint32_t xsnd_position_starve(struct xsnd_position *p, uint32_t cycle, uint32_t 
 	return p->starved > p->period ? cycle - got : 0;
 }
 
+/* a * b / c for b < c without a 128-bit type (not on every target): exact
+ * unless r * b overflows, which needs c above 2^32 ns, a 4 s cycle. */
+static uint64_t muldiv(uint64_t a, uint64_t b, uint64_t c)
+{
+	uint64_t q = a / c, r = a % c;
+
+	if (r == 0 || b <= UINT64_MAX / r)
+		return q * b + r * b / c;
+	return q * b + (uint64_t)((long double)r * (long double)b / (long double)c);
+}
+
 void xsnd_history_reset(struct xsnd_history *h)
 {
 	h->head = 0;
@@ -71,7 +82,7 @@ uint64_t xsnd_history_at(const struct xsnd_history *h, int64_t time, uint64_t ra
 	{
 		uint64_t dp = h->e[prev].pos - h->e[idx].pos;
 		int64_t dt = h->e[prev].time - h->e[idx].time;
-		return h->e[idx].pos + (uint64_t)((__int128)dp * (time - h->e[idx].time) / dt);
+		return h->e[idx].pos + muldiv(dp, (uint64_t)(time - h->e[idx].time), (uint64_t)dt);
 	}
 }
 

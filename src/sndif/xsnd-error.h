@@ -6,9 +6,11 @@
 
 #include <stddef.h>
 
+#define XSND_ERROR_MSG_MAX	256u
+
 struct xsnd_error {
 	int res;		/* negative errno, 0 when no error */
-	char msg[256];		/* human readable, always NUL terminated */
+	char msg[XSND_ERROR_MSG_MAX];	/* human readable, always NUL terminated */
 };
 
 /* Sets err (if not NULL) and returns res, so callers can `return xsnd_error_set(...)`. */

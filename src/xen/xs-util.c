@@ -23,6 +23,10 @@ int xsnd_xs_read_t(struct xs_handle *xs, xs_transaction_t t, const char *path, c
 		return errno ? -errno : -EIO;
 	/* Values come from guests: an embedded NUL would silently truncate it. */
 	if ((size_t)len >= size || memchr(v, '\0', len) != NULL || len > INT_MAX) {
+		/* a prefix, so that the error can quote what the guest wrote */
+		size_t n = len < size ? len : size - 1;
+		memcpy(buf, v, n);
+		buf[n] = '\0';
 		r = -E2BIG;
 	} else {
 		memcpy(buf, v, len);

@@ -9,7 +9,8 @@
 /*
  * Reads path into buf as a NUL-terminated string (xsnd_read_func_t).
  * Returns the value length, -ENOENT when absent, -E2BIG when it does not fit
- * in size - 1 bytes or contains a NUL, other -errno on failure.
+ * in size - 1 bytes or contains a NUL (buf then holds a prefix of it),
+ * other -errno on failure.
  */
 int xsnd_xs_read(void *xs_handle, const char *path, char *buf, size_t size);
 /* Same, inside transaction t (XBT_NULL for none). */

@@ -19,6 +19,7 @@ struct fake_xs {
 	const char *value[FAKE_XS_MAX];
 	int fail_errno;			/* returned for fail_path */
 	const char *fail_path;
+	const char *nul_path;		/* read as "<value>\0x", like xsnd_xs_read */
 	unsigned n_reads;
 };
 
@@ -61,8 +62,14 @@ static inline int fake_xs_read(void *data, const char *path, char *buf, size_t s
 	for (i = 0; i < xs->n; i++) {
 		if (strcmp(xs->path[i], path) == 0) {
 			size_t vlen = strlen(xs->value[i]);
-			if (vlen >= size)
+			if (vlen >= size || (xs->nul_path && strcmp(path, xs->nul_path) == 0)) {
+				if (size > 0) {
+					size_t n = vlen < size ? vlen : size - 1;
+					memcpy(buf, xs->value[i], n);
+					buf[n] = '\0';
+				}
 				return -E2BIG;
+			}
 			memcpy(buf, xs->value[i], vlen + 1);
 			return (int)vlen;
 		}

@@ -110,6 +110,21 @@ static void test_every_move_is_reported_once(void)
 	CHECK_EQ(p.reported, pos - 512);
 }
 
+/* Byte positions pass 4 GiB after 6 hours of 48 kHz stereo float: no
+ * 32-bit wrap may make one look old. */
+static void test_positions_past_4gib(void)
+{
+	struct xsnd_position p;
+	uint64_t pos = UINT32_MAX - 100;
+
+	xsnd_position_init(&p, 1024);
+	CHECK(xsnd_position_update(&p, pos));
+	CHECK(xsnd_position_update(&p, pos + 512));
+	CHECK(xsnd_position_update(&p, (UINT64_C(1) << 40) + 3));
+	CHECK(!xsnd_position_update(&p, (UINT64_C(1) << 40) - 512));
+	CHECK_EQ(p.reported, (UINT64_C(1) << 40) + 3);
+}
+
 static void test_no_events_when_period_zero(void)
 {
 	struct xsnd_position p;
@@ -129,6 +144,21 @@ static void test_history(void)
 	CHECK_EQ(xsnd_history_at(&h, 1000000000LL + 299 * 10000000LL - 25000000LL, 48000), 299 * 480 - 1200);
 	/* before the oldest entry kept: that entry (not 0: positions only grow) */
 	CHECK_EQ(xsnd_history_at(&h, 1000, 48000), (300 - XSND_HISTORY_LEN) * 480);
+	/* a 60 s stall between two entries, 2^41 frames apart: no 64-bit
+	 * overflow in the interpolation (dp * elapsed is 2^76 here) */
+	xsnd_history_reset(&h);
+	xsnd_history_push(&h, 0, UINT64_C(1) << 42);
+	xsnd_history_push(&h, 60000000007LL, (UINT64_C(1) << 42) + (UINT64_C(1) << 41));
+	xsnd_history_push(&h, 60000000008LL, (UINT64_C(1) << 42) + (UINT64_C(1) << 41));
+	{
+		/* 2^41 * 3e10 / 60000000007, rounded down */
+		uint64_t want = (UINT64_C(1) << 42) + UINT64_C(1099511627647);
+		uint64_t got = xsnd_history_at(&h, 30000000000LL, 48000);
+		CHECK(got >= want - 1 && got <= want + 1);
+	}
+	xsnd_history_reset(&h);
+	for (int i = 0; i < 300; i++)
+		xsnd_history_push(&h, 1000000000LL + i * 10000000LL, (uint64_t)i * 480);
 	/* going backwards is ignored */
 	xsnd_history_push(&h, 5, 1);
 	CHECK_EQ(xsnd_history_at(&h, 1000000000LL + 299 * 10000000LL, 48000), 299 * 480);
@@ -204,6 +234,7 @@ int main(void)
 	test_every_move_is_reported_once();
 	test_no_events_when_period_zero();
 	test_history();
+	test_positions_past_4gib();
 	printf("position: ok\n");
 	return 0;
 }

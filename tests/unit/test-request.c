@@ -398,6 +398,62 @@ static void test_other_ops(void)
 	CHECK_HAS(err.msg, "255");
 }
 
+/* Linux zeroes every reserved byte; a hostile guest need not. Fill the
+ * header's reserved bytes and the op union beyond each operation's fields
+ * with 0xff: the result must be what the zeroed request gives. */
+static struct xensnd_req dirty(struct xensnd_req r, size_t used)
+{
+	memset(r.reserved, 0xff, sizeof(r.reserved));
+	memset((uint8_t *)&r.op + used, 0xff, sizeof(r.op) - used);
+	return r;
+}
+
+static void test_reserved_ignored(void)
+{
+	struct xsnd_stream_config play, cap;
+	struct xsnd_limits lim;
+	struct xsnd_request clean, out;
+	struct xsnd_error err;
+	struct xsnd_open_params cur;
+	const struct {
+		const struct xsnd_stream_config *cfg;
+		enum xsnd_stream_state state;
+		struct xensnd_req r;
+		size_t used;
+		int res;
+	} cases[] = {
+		{ &play, XSND_STATE_RUNNING, { .id = 1, .operation = XENSND_OP_CLOSE }, 0, 0 },
+		{ &play, XSND_STATE_OPEN, rw_req(XENSND_OP_WRITE, 0, 16384), 8, 0 },
+		{ &play, XSND_STATE_OPEN, rw_req(XENSND_OP_WRITE, 16384, 4), 8, -EINVAL },
+		{ &cap, XSND_STATE_RUNNING, rw_req(XENSND_OP_READ, 4096, 8192), 8, 0 },
+		{ &play, XSND_STATE_OPEN, rw_req(XENSND_OP_SET_VOLUME, 0, 8), 8, 0 },
+		{ &play, XSND_STATE_OPEN, rw_req(XENSND_OP_GET_VOLUME, 8, 8), 8, 0 },
+		{ &play, XSND_STATE_OPEN, rw_req(XENSND_OP_MUTE, 0, 2), 8, 0 },
+		{ &play, XSND_STATE_OPEN, rw_req(XENSND_OP_UNMUTE, 2, 2), 8, 0 },
+		{ &play, XSND_STATE_OPEN, trigger_req(XENSND_OP_TRIGGER_START), 1, 0 },
+		{ &play, XSND_STATE_RUNNING, trigger_req(XENSND_OP_TRIGGER_PAUSE), 1, 0 },
+		{ &play, XSND_STATE_PAUSED, trigger_req(XENSND_OP_TRIGGER_RESUME), 1, 0 },
+		{ &play, XSND_STATE_OPEN, trigger_req(XENSND_OP_TRIGGER_PAUSE), 1, -EINVAL },
+	};
+	size_t i;
+
+	default_cfg(&play, XSND_STREAM_PLAYBACK);
+	default_cfg(&cap, XSND_STREAM_CAPTURE);
+	xsnd_limits_init_default(&lim);
+	opened(&cur);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int res = check(cases[i].cfg, &lim, cases[i].state, &cur, cases[i].r, &clean, &err);
+
+		CHECK_EQ(res, cases[i].res);
+		res = check(cases[i].cfg, &lim, cases[i].state, &cur,
+				dirty(cases[i].r, cases[i].used), &out, &err);
+		if (res != cases[i].res || (res == 0 && memcmp(&out, &clean, sizeof(out)) != 0)) {
+			fprintf(stderr, "case %zu (op %u): %d\n", i, cases[i].r.operation, res);
+			t_fail(__FILE__, __LINE__, "reserved bytes changed the outcome");
+		}
+	}
+}
+
 static void test_names_and_response(void)
 {
 	struct xensnd_req req;
@@ -477,6 +533,7 @@ int main(void)
 	RUN(test_volume_mute);
 	RUN(test_trigger);
 	RUN(test_other_ops);
+	RUN(test_reserved_ignored);
 	RUN(test_names_and_response);
 	RUN(test_lifecycle);
 	return 0;
