@@ -4,6 +4,7 @@
 #define XENSIM_TEST_HARNESS_H
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@ struct sim_harness {
 	char dir[256];
 	char control[300];
 	char xenstored[300];
+	char log[300];			/* the simulator's stderr */
 	int pid;
 };
 
@@ -49,6 +51,9 @@ extern int harness_failures;
 		exit(1); \
 	} \
 } while (0)
+
+/* True if a line of the simulator's log so far contains needle. */
+bool harness_log_has(struct sim_harness *h, const char *needle);
 
 /* Exit status for main(). */
 int harness_result(const char *name);

@@ -111,10 +111,22 @@ int main(int argc, char **argv)
 	CHECK_EQ(xensim_evtchn_pending(dom0), bport);
 	CHECK_EQ(xensim_evtchn_unmask(dom0, (uint32_t)bport), 0);
 
-	/* Destroying the guest: dom0's port stays valid but nothing arrives. */
+	/* Destroying the guest: dom0's port stays open (Xen leaves it unbound)
+	 * and a send on it is silently dropped: EVTCHNOP_send returns 0. */
+	int p3 = xensim_evtchn_alloc_unbound(guest, 0);
+	CHECK(p3 > 0);
 	CHECK_EQ(xensim_domain_destroy(dom0, 1), 0);
 	CHECK_EQ(xensim_evtchn_notify(dom0, (uint32_t)bport), 0);
+	CHECK_EQ(xensim_evtchn_unmask(dom0, (uint32_t)bport), 0);
+	CHECK(!readable(dom0, 50));
+	CHECK_EQ(xensim_evtchn_pending(dom0), -EAGAIN);
+	/* EVTCHNOP_bind_interdomain to a domain that no longer exists: ESRCH,
+	 * for its old bound port and for one it had offered us. */
+	CHECK_EQ(xensim_evtchn_bind_interdomain(dom0, 1, (uint32_t)gport), -ESRCH);
+	CHECK_EQ(xensim_evtchn_bind_interdomain(dom0, 1, (uint32_t)p3), -ESRCH);
+	CHECK_EQ(xensim_evtchn_alloc_unbound(dom0, 1), -ESRCH);
 	CHECK_EQ(xensim_evtchn_close(dom0, (uint32_t)bport), 0);
+	CHECK_EQ(xensim_evtchn_notify(dom0, (uint32_t)bport), -EINVAL);
 
 	xensim_disconnect(guest);
 	xensim_disconnect(dom0);

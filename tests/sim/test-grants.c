@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Grant tables: a guest (domain 1) grants pages, the backend (domain 0)
- * maps them. Refused maps, read-only enforcement, shared data both ways,
- * grant end and domain destroy with the mapping still held.
+ * maps them. Refused maps (EINVAL, reason in the log), read-only
+ * enforcement, shared data both ways, exact unmap, grant end refused while
+ * mapped, a crashed mapper, domain destroy with the mapping still held.
  */
 #include <signal.h>
 #include <stdint.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -95,18 +97,33 @@ int main(int argc, char **argv)
 	CHECK(strcmp(mm + 3 * PAGE, "page2") == 0);
 	CHECK_EQ(xensim_unmap_grants(dom0, mm, 4), 0);
 
-	/* Refused: never granted, granted to another domain, wrong domain, RW on RO. */
+	/* Refused: never granted, granted to another domain, wrong domain, RW on RO.
+	 * Linux's gntdev fails the mmap with EINVAL whatever the reason; the
+	 * simulator's log names it, one line per refusal. */
 	uint32_t bogus = 4000, zero = 0;
 	errno = 0;
-	CHECK(xensim_map_grants(dom0, 1, 1, &bogus, false) == NULL && errno == ENOENT);
-	CHECK(xensim_map_grants(dom0, 1, 1, &zero, false) == NULL);
+	CHECK(xensim_map_grants(dom0, 1, 1, &bogus, false) == NULL && errno == EINVAL);
+	CHECK(harness_log_has(&h, "dom0 map refused: dom1 ref 4000 never granted"));
 	errno = 0;
-	CHECK(xensim_map_grants(dom0, 1, 1, &other_ref, false) == NULL && errno == EPERM);
-	CHECK(xensim_map_grants(dom0, 2, 1, &refs[0], false) == NULL);
+	CHECK(xensim_map_grants(dom0, 1, 1, &zero, false) == NULL && errno == EINVAL);
 	errno = 0;
-	CHECK(xensim_map_grants(dom0, 1, 1, &ro_ref, true) == NULL && errno == EACCES);
+	CHECK(xensim_map_grants(dom0, 1, 1, &other_ref, false) == NULL && errno == EINVAL);
+	char why[96];
+	snprintf(why, sizeof(why), "dom0 map refused: dom1 ref %u granted to dom2", other_ref);
+	CHECK(harness_log_has(&h, why));
+	errno = 0;
+	CHECK(xensim_map_grants(dom0, 2, 1, &refs[0], false) == NULL && errno == EINVAL);
+	errno = 0;
+	CHECK(xensim_map_grants(dom0, 9, 1, &refs[0], false) == NULL && errno == EINVAL);
+	CHECK(harness_log_has(&h, "dom0 map refused: dom9 does not exist"));
+	errno = 0;
+	CHECK(xensim_map_grants(dom0, 1, 1, &ro_ref, true) == NULL && errno == EINVAL);
+	snprintf(why, sizeof(why), "dom0 map refused: dom1 ref %u read-only, writable map asked",
+			ro_ref);
+	CHECK(harness_log_has(&h, why));
 	uint32_t mixed[2] = { refs[0], bogus };
-	CHECK(xensim_map_grants(dom0, 1, 2, mixed, false) == NULL);
+	errno = 0;
+	CHECK(xensim_map_grants(dom0, 1, 2, mixed, false) == NULL && errno == EINVAL);
 	errno = 0;
 	CHECK(xensim_map_grants(dom0, 1, 0, refs, false) == NULL && errno == EINVAL);
 
@@ -129,17 +146,53 @@ int main(int argc, char **argv)
 	CHECK(!write_faults(map));	/* the control: writable mapping does not fault */
 	CHECK_EQ(xensim_unmap_grants(dom0, rm, 1), 0);
 
-	/* Grant end while mapped: the mapping stays, new maps fail. */
-	CHECK_EQ(xensim_grant_end(guest, refs[0]), 0);
-	CHECK_EQ(xensim_grant_end(guest, refs[0]), -ENOENT);
-	CHECK(xensim_map_grants(dom0, 1, 1, &refs[0], true) == NULL);
-	strcpy(map + PAGE, "still shared");
-	CHECK(strcmp(gpages, "still shared") == 0);
+	/* Unmap must name exactly one mapping (libxengnttab: EINVAL), and then
+	 * leaves it in place. */
+	errno = 0;
+	CHECK_EQ(xensim_unmap_grants(dom0, map + PAGE, 3), -EINVAL);
+	CHECK_EQ(errno, EINVAL);
+	CHECK_EQ(xensim_unmap_grants(dom0, map, 3), -EINVAL);
+	CHECK_EQ(xensim_unmap_grants(dom0, map, 5), -EINVAL);
+	CHECK_EQ(xensim_unmap_grants(dom0, rm, 1), -EINVAL);	/* unmapped already */
+	CHECK(strcmp(map + PAGE, "page0") == 0);
+
+	/* Ending a mapped grant fails and the grant stays valid (Xen's
+	 * gnttab_end_foreign_access_ref); unmapping lets it end. */
+	CHECK_EQ(xensim_grant_end(guest, refs[0]), -EBUSY);
+	char *again = xensim_map_grants(dom0, 1, 1, &refs[0], true);
+	CHECK(again != NULL);
+	if (again) {
+		CHECK(strcmp(again, "page0") == 0);
+		CHECK_EQ(xensim_unmap_grants(dom0, again, 1), 0);
+	}
+	CHECK_EQ(xensim_grant_end(guest, refs[0]), -EBUSY);	/* `map` still holds it */
+	uint32_t r0 = refs[0];
+	char *solo = xensim_map_grants(dom0, 1, 1, &brefs[0], true);
+	REQUIRE(solo != NULL);
+	CHECK_EQ(xensim_grant_end(guest, brefs[0]), -EBUSY);
+	CHECK_EQ(xensim_unmap_grants(dom0, solo, 1), 0);
+	CHECK_EQ(xensim_grant_end(guest, brefs[0]), 0);
+	CHECK_EQ(xensim_grant_end(guest, brefs[0]), -ENOENT);
+	errno = 0;
+	CHECK(xensim_map_grants(dom0, 1, 1, &brefs[0], true) == NULL && errno == EINVAL);
 	/* Ending someone else's ref is not possible. */
 	CHECK(xensim_grant_end(other, refs[1]) < 0);
 
-	/* Domain destroy: grants end, mappings stay. */
+	/* A mapper that goes away (a backend crash) no longer pins the grant,
+	 * like gntdev's release on close. */
+	struct xensim *crash = xensim_connect(h.control, 0);
+	REQUIRE(crash != NULL);
+	char *cm = xensim_map_grants(crash, 1, 1, &brefs[1], false);
+	REQUIRE(cm != NULL);
+	CHECK_EQ(xensim_grant_end(guest, brefs[1]), -EBUSY);
+	xensim_disconnect(crash);
+	munmap(cm, PAGE);
+	CHECK_EQ(xensim_grant_end(guest, brefs[1]), 0);
+	CHECK_EQ(xensim_free_pages(guest, bpages, 2), 0);
+
+	/* Domain destroy: grants end even while mapped, mappings stay. */
 	CHECK_EQ(xensim_domain_destroy(dom0, 1), 0);
+	CHECK(xensim_map_grants(dom0, 1, 1, &r0, true) == NULL);
 	CHECK(xensim_map_grants(dom0, 1, 1, &refs[1], true) == NULL);
 	strcpy(map + 2 * PAGE, "after destroy");
 	CHECK(strcmp(gpages + 3 * PAGE, "after destroy") == 0);

@@ -67,17 +67,21 @@ $T xenstore-watch -n 1 /nothing/here >/dev/null || fail "no initial watch event"
 D1="$DIR/xenstored.d1"
 D2="$DIR/xenstored.d2"
 [ "$(XENSTORED_PATH=$D1 $T xenstore-read name)" = one ] || fail "domain 1 reads its own name"
-XENSTORED_PATH=$D2 $T xenstore-write secret s2 || fail "domain 2 writes in its home"
-XENSTORED_PATH=$D1 $T xenstore-read /local/domain/2/secret 2>/dev/null &&
+# libxl's home: dom0's with read for the guest; data/ is the guest's own.
+XENSTORED_PATH=$D2 $T xenstore-write secret s2 2>/dev/null &&
+	fail "domain 2 wrote outside the subtrees libxl gives it"
+$T xenstore-ls -p /local/domain | grep -q '^2 = "".*(n0,r2)' || fail "home not (n0,r2)"
+XENSTORED_PATH=$D2 $T xenstore-write data/secret s2 || fail "domain 2 writes in its data/"
+XENSTORED_PATH=$D1 $T xenstore-read /local/domain/2/data/secret 2>/dev/null &&
 	fail "domain 1 read domain 2's private node"
-XENSTORED_PATH=$D1 $T xenstore-write /local/domain/2/secret x 2>/dev/null &&
+XENSTORED_PATH=$D1 $T xenstore-write /local/domain/2/data/secret x 2>/dev/null &&
 	fail "domain 1 wrote domain 2's node"
-XENSTORED_PATH=$D2 $T xenstore-chmod /local/domain/2/secret n2 r1 || fail "chmod by the owner"
-[ "$(XENSTORED_PATH=$D1 $T xenstore-read /local/domain/2/secret)" = s2 ] ||
+XENSTORED_PATH=$D2 $T xenstore-chmod /local/domain/2/data/secret n2 r1 || fail "chmod by the owner"
+[ "$(XENSTORED_PATH=$D1 $T xenstore-read /local/domain/2/data/secret)" = s2 ] ||
 	fail "domain 1 cannot read after chmod r1"
-XENSTORED_PATH=$D1 $T xenstore-write /local/domain/2/secret x 2>/dev/null &&
+XENSTORED_PATH=$D1 $T xenstore-write /local/domain/2/data/secret x 2>/dev/null &&
 	fail "read permission allowed a write"
-$T xenstore-ls -p /local/domain/2 | grep -q 'secret = "s2".*(n2,r1)' || fail "xenstore-ls -p perms"
+$T xenstore-ls -p /local/domain/2/data | grep -q 'secret = "s2".*(n2,r1)' || fail "xenstore-ls -p perms"
 
 # Domain lifecycle watches (dom0).
 $T xenstore-watch -n 2 @introduceDomain >"$DIR/intro.out" 2>&1 &

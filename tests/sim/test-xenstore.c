@@ -105,6 +105,31 @@ static void test_transactions(struct sim_harness *h)
 	xs_close(b);
 }
 
+/* Perms of /local/domain/D<sub>: owner with no default, plus read for `reader` if not 0. */
+static bool home_perms_are(struct xs_handle *xs, unsigned d, const char *sub, unsigned owner,
+		unsigned reader)
+{
+	char path[64];
+	unsigned int n;
+	struct xs_permissions *p;
+	bool ok;
+
+	snprintf(path, sizeof(path), "/local/domain/%u%s", d, sub);
+	p = xs_get_permissions(xs, XBT_NULL, path, &n);
+	ok = p && n == (reader ? 2u : 1u) && p[0].id == owner && p[0].perms == XS_PERM_NONE &&
+		(!reader || (p[1].id == reader && p[1].perms == XS_PERM_READ));
+	if (!ok)
+		fprintf(stderr, "perms of %s not as libxl makes them\n", path);
+	free(p);
+	return ok;
+}
+
+static bool write_refused(struct xs_handle *xs, const char *path)
+{
+	errno = 0;
+	return !xs_write(xs, XBT_NULL, path, "x", 1) && errno == EACCES;
+}
+
 static void test_permissions(struct sim_harness *h, struct xensim *ctl)
 {
 	struct xs_handle *d0 = harness_xs_open(h, 0), *d1, *d2;
@@ -117,36 +142,53 @@ static void test_permissions(struct sim_harness *h, struct xensim *ctl)
 	d2 = harness_xs_open(h, 2);
 	REQUIRE(d0 && d1 && d2);
 
+	/* The home as libxl__domain_make leaves it: dom0's, read for the guest;
+	 * name and domid the same; data, control/shutdown etc. the guest's own. */
+	static const char *const ro_nodes[] = { "", "/name", "/domid", "/device", "/control",
+		"/device/suspend" };
+	for (size_t i = 0; i < sizeof(ro_nodes) / sizeof(ro_nodes[0]); i++)
+		CHECK(home_perms_are(d0, 2, ro_nodes[i], 0, 2));
+	static const char *const rw_nodes[] = { "/data", "/drivers", "/feature", "/attr",
+		"/error", "/control/shutdown", "/control/feature-poweroff",
+		"/control/feature-reboot", "/control/feature-suspend", "/control/sysrq",
+		"/device/suspend/event-channel" };
+	for (size_t i = 0; i < sizeof(rw_nodes) / sizeof(rw_nodes[0]); i++)
+		CHECK(home_perms_are(d0, 2, rw_nodes[i], 2, 0));
+	CHECK(read_is(d2, XBT_NULL, "name", "two"));
+	CHECK(write_refused(d2, "secret"));
+	CHECK(write_refused(d2, "name"));
+	CHECK(write_refused(d2, "control/new"));
+	CHECK(xs_write(d2, XBT_NULL, "control/shutdown", "", 0));
+	errno = 0;
+	CHECK(xs_read(d1, XBT_NULL, "/local/domain/2/name", NULL) == NULL && errno == EACCES);
+
 	/* Relative paths are under the domain's home; the domain owns what it creates. */
-	CHECK(xs_write(d2, XBT_NULL, "secret", "s2", 2));
-	CHECK(read_is(d0, XBT_NULL, "/local/domain/2/secret", "s2"));
-	struct xs_permissions *got = xs_get_permissions(d0, XBT_NULL, "/local/domain/2/secret", &n);
+	CHECK(xs_write(d2, XBT_NULL, "data/secret", "s2", 2));
+	CHECK(read_is(d0, XBT_NULL, "/local/domain/2/data/secret", "s2"));
+	struct xs_permissions *got = xs_get_permissions(d0, XBT_NULL, "/local/domain/2/data/secret",
+			&n);
 	CHECK(got && n >= 1 && got[0].id == 2);
 	free(got);
 
 	errno = 0;
-	CHECK(xs_read(d1, XBT_NULL, "/local/domain/2/secret", NULL) == NULL && errno == EACCES);
-	errno = 0;
-	CHECK(!xs_write(d1, XBT_NULL, "/local/domain/2/secret", "x", 1) && errno == EACCES);
-	errno = 0;
-	CHECK(!xs_write(d1, XBT_NULL, "/local/domain/2/new", "x", 1) && errno == EACCES);
-	errno = 0;
-	CHECK(!xs_write(d1, XBT_NULL, "/toplevel", "x", 1) && errno == EACCES);
+	CHECK(xs_read(d1, XBT_NULL, "/local/domain/2/data/secret", NULL) == NULL && errno == EACCES);
+	CHECK(write_refused(d1, "/local/domain/2/data/secret"));
+	CHECK(write_refused(d1, "/local/domain/2/new"));
+	CHECK(write_refused(d1, "/toplevel"));
 
 	/* The owner grants domain 1 read access. */
 	p[0] = (struct xs_permissions){ .id = 2, .perms = XS_PERM_NONE };
 	p[1] = (struct xs_permissions){ .id = 1, .perms = XS_PERM_READ };
-	CHECK(xs_set_permissions(d2, XBT_NULL, "/local/domain/2/secret", p, 2));
-	CHECK(read_is(d1, XBT_NULL, "/local/domain/2/secret", "s2"));
-	errno = 0;
-	CHECK(!xs_write(d1, XBT_NULL, "/local/domain/2/secret", "x", 1) && errno == EACCES);
+	CHECK(xs_set_permissions(d2, XBT_NULL, "/local/domain/2/data/secret", p, 2));
+	CHECK(read_is(d1, XBT_NULL, "/local/domain/2/data/secret", "s2"));
+	CHECK(write_refused(d1, "/local/domain/2/data/secret"));
 
 	/* Domain 1 may not change the permissions of a node it does not own,
 	 * and an unprivileged owner may not give its node away. */
-	CHECK(!xs_set_permissions(d1, XBT_NULL, "/local/domain/2/secret", p, 2));
+	CHECK(!xs_set_permissions(d1, XBT_NULL, "/local/domain/2/data/secret", p, 2));
 	p[0].id = 1;
 	errno = 0;
-	CHECK(!xs_set_permissions(d2, XBT_NULL, "/local/domain/2/secret", p, 2) && errno == EPERM);
+	CHECK(!xs_set_permissions(d2, XBT_NULL, "/local/domain/2/data/secret", p, 2) && errno == EPERM);
 
 	/* dom0 makes a directory writable by domain 1: nodes it creates there are its own. */
 	CHECK(xs_mkdir(d0, XBT_NULL, "/backend/x"));
@@ -216,12 +258,12 @@ static void test_watches(struct sim_harness *h, struct xensim *ctl)
 	CHECK(!next_event(a, 100, path, sizeof(path), tok, sizeof(tok)));
 
 	/* A relative watch reports relative paths; no events for unreadable nodes. */
-	CHECK(xs_watch(d1, "dev", "rel"));
+	CHECK(xs_watch(d1, "data/dev", "rel"));
 	CHECK(next_event(d1, 2000, path, sizeof(path), tok, sizeof(tok)));
-	CHECK(strcmp(path, "dev") == 0);
-	CHECK(xs_write(d1, XBT_NULL, "dev/k", "1", 1));
+	CHECK(strcmp(path, "data/dev") == 0);
+	CHECK(xs_write(d1, XBT_NULL, "data/dev/k", "1", 1));
 	CHECK(next_event(d1, 2000, path, sizeof(path), tok, sizeof(tok)));
-	CHECK(strcmp(path, "dev/k") == 0);
+	CHECK(strcmp(path, "data/dev/k") == 0);
 	CHECK(xs_watch(d1, "/wt", "abs"));
 	CHECK(next_event(d1, 2000, path, sizeof(path), tok, sizeof(tok)));
 	CHECK(xs_write(b, XBT_NULL, "/wt/private", "1", 1));
@@ -243,6 +285,27 @@ static void test_watches(struct sim_harness *h, struct xensim *ctl)
 	CHECK(!xs_is_domain_introduced(b, 5));
 	/* As with xenstored, the toolstack removes the home directory, not the store. */
 	CHECK(read_is(b, XBT_NULL, "/local/domain/5/name", "five"));
+
+	/* The same over the wire, as xl does it with libxenstore. */
+	CHECK(xs_introduce_domain(b, 6, 0xfeffc, 1));
+	CHECK(next_event(a, 2000, path, sizeof(path), tok, sizeof(tok)));
+	CHECK(strcmp(path, "@introduceDomain") == 0 && strcmp(tok, "intro") == 0);
+	CHECK(xs_is_domain_introduced(b, 6));
+	CHECK(xs_release_domain(b, 6));
+	CHECK(next_event(a, 2000, path, sizeof(path), tok, sizeof(tok)));
+	CHECK(strcmp(path, "@releaseDomain") == 0 && strcmp(tok, "rel") == 0);
+	CHECK(!xs_is_domain_introduced(b, 6));
+	/* xenstored's find_connected_domain: ENOENT for a domain it does not know. */
+	errno = 0;
+	CHECK(!xs_release_domain(b, 6) && errno == ENOENT);
+	errno = 0;
+	CHECK(!xs_release_domain(b, 77) && errno == ENOENT);
+	/* Port 0 is refused, as xenstored does; and only dom0 may introduce. */
+	errno = 0;
+	CHECK(!xs_introduce_domain(b, 8, 0xfeffc, 0) && errno == EINVAL);
+	errno = 0;
+	CHECK(!xs_introduce_domain(d1, 8, 0xfeffc, 1) && errno == EACCES);
+	CHECK(!xs_is_domain_introduced(b, 8));
 	xs_close(a);
 	xs_close(b);
 	xs_close(d1);

@@ -26,6 +26,51 @@ static const char *const sndif_format_names[] = {
 	"iec958_subframe_be", "mu_law", "a_law", "ima_adpcm", "mpeg", "gsm",
 };
 
+/* Linux 6.1's gnttab_end_foreign_access: a page the backend still maps
+ * cannot be ended (nor freed: the backend could still write it), so it goes
+ * on a deferred list. */
+static bool end_or_defer(struct vg_guest *g, uint32_t ref, void *page)
+{
+	struct vg_deferred *d;
+
+	if (xensim_grant_end(g->sim, ref) != -EBUSY || (d = malloc(sizeof(*d))) == NULL)
+		return false;
+	*d = (struct vg_deferred){ .next = g->deferred, .ref = ref, .page = page };
+	g->deferred = d;
+	return true;
+}
+
+void vg_grant_end_free(struct vg_guest *g, const uint32_t *refs, void *pages, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		void *page = (uint8_t *)pages + (size_t)i * XSND_PAGE_SIZE;
+
+		if (!end_or_defer(g, refs[i], page))
+			xensim_free_pages(g->sim, page, 1);
+	}
+}
+
+void vg_grant_retry(struct vg_guest *g)
+{
+	int64_t now = vg_now_ns();
+
+	if (g->deferred == NULL || now - g->deferred_ns < 1000000000)
+		return;
+	g->deferred_ns = now;
+	/* Anything but "still mapped" (ended, or the domain is gone) frees the page. */
+	for (struct vg_deferred **p = &g->deferred; *p;) {
+		struct vg_deferred *d = *p;
+
+		if (xensim_grant_end(g->sim, d->ref) == -EBUSY) {
+			p = &d->next;
+			continue;
+		}
+		xensim_free_pages(g->sim, d->page, 1);
+		*p = d->next;
+		free(d);
+	}
+}
+
 static void hw_default(struct vg_hw *hw)
 {
 	memset(hw, 0, sizeof(*hw));
@@ -194,10 +239,8 @@ static void chan_free(struct vg_front *fe, struct vg_chan *c)
 	}
 	if (c->port > 0)
 		xensim_evtchn_close(sim, (uint32_t)c->port);
-	if (c->gref) {
-		xensim_grant_end(sim, c->gref);
-		xensim_free_pages(sim, c->page, 1);
-	}
+	if (c->gref)
+		vg_grant_end_free(fe->guest, &c->gref, c->page, 1);
 	/* Keep done/resp_status so a waiting request sees -EIO. */
 	{
 		bool done = c->done;

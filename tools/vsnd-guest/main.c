@@ -419,6 +419,8 @@ static void loop(struct vg_ctx *ctx)
 
 			for (uint32_t j = 0; g->running && j < g->n_apps; j++)
 				vg_co_resume(&g->apps[j].co);
+			if (g->sim != NULL)
+				vg_grant_retry(g);
 		}
 		vg_co_resume(&ctx->ts_co);
 	}

@@ -179,16 +179,14 @@ static int trigger(struct vg_pcm *pcm, uint8_t type)
 
 static void shbuf_free(struct vg_pcm *pcm)
 {
-	struct xensim *sim = pcm->app->guest->sim;
+	struct vg_guest *g = pcm->app->guest;
 
-	if (pcm->grefs != NULL) {
-		for (uint32_t i = 0; i < pcm->n_dir + pcm->n_data; i++)
-			xensim_grant_end(sim, pcm->grefs[i]);
-	}
+	/* xen_front_pgdir_shbuf_free: the backend may still map pages (Linux
+	 * frees the buffer at hw_params without a CLOSE first): defer those. */
 	if (pcm->dir != NULL)
-		xensim_free_pages(sim, pcm->dir, pcm->n_dir);
+		vg_grant_end_free(g, pcm->grefs, pcm->dir, pcm->n_dir);
 	if (pcm->buf != NULL)
-		xensim_free_pages(sim, pcm->buf, pcm->n_data);
+		vg_grant_end_free(g, pcm->grefs + pcm->n_dir, pcm->buf, pcm->n_data);
 	free(pcm->grefs);
 	pcm->grefs = NULL;
 	pcm->dir = pcm->buf = NULL;

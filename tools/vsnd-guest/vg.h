@@ -193,6 +193,13 @@ struct vg_card_spec {
 
 struct vg_ctx;
 
+/* A granted page Linux could not take back yet (gnttab's deferred list). */
+struct vg_deferred {
+	struct vg_deferred *next;
+	uint32_t ref;
+	void *page;
+};
+
 struct vg_guest {
 	struct vg_ctx *ctx;
 	uint32_t domid;
@@ -208,6 +215,8 @@ struct vg_guest {
 	bool detach;			/* xl vsnd-detach at the end instead of destroy */
 	bool delay_report;		/* frontend asks for the delay extension */
 	bool failed;
+	struct vg_deferred *deferred;	/* pages still mapped by the backend */
+	int64_t deferred_ns;		/* last retry */
 };
 
 struct vg_ctx {
@@ -236,6 +245,12 @@ struct vg_ctx {
 struct xs_handle *vg_xs_open(const char *control, uint32_t domid);
 char *vg_xs_read(struct xs_handle *xs, const char *path);	/* malloc'd or NULL */
 int vg_xs_read_int(struct xs_handle *xs, const char *path, int def);
+
+/* front.c: gnttab_end_foreign_access for n consecutive granted pages: each
+ * page whose grant the backend still maps stays granted and allocated, and
+ * vg_grant_retry() (the deferred timer, once a second) frees it later. */
+void vg_grant_end_free(struct vg_guest *g, const uint32_t *refs, void *pages, uint32_t n);
+void vg_grant_retry(struct vg_guest *g);
 
 /* front.c: the xenbus frontend */
 int vg_front_probe(struct vg_front *fe);

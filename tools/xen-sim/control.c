@@ -17,12 +17,23 @@
 
 #define CLIENTS_MAX 256u
 
+/* One SIM_OP_MAP a client still holds, like a gntdev mapping. */
+struct sim_mapping {
+	struct sim_mapping *next;
+	struct sim_domain *d;		/* granting domain; NULL once destroyed */
+	uint32_t domid;
+	uint32_t count;
+	uint32_t refs[];
+};
+
 struct sim_client {
 	struct sim_client *next;
 	struct sim_io io;
 	uint32_t domid;
 	bool hello;
 	bool dead;
+	struct sim_mapping *mappings;
+	uint32_t mapped_pages;
 };
 
 struct msg {
@@ -30,6 +41,15 @@ struct msg {
 	unsigned char body[SIM_MSG_MAX];
 	int fd;				/* received fd or -1 */
 };
+
+static void mapping_free(struct sim_client *c, struct sim_mapping *m)
+{
+	/* The domain's grants all exist while it lives: mapped grants cannot end. */
+	for (uint32_t i = 0; m->d != NULL && i < m->count; i++)
+		m->d->grants[m->refs[i]].maps--;
+	c->mapped_pages -= m->count;
+	free(m);
+}
 
 static void client_kill(struct sim *sim, struct sim_client *c, const char *why)
 {
@@ -41,6 +61,12 @@ static void client_kill(struct sim *sim, struct sim_client *c, const char *why)
 		struct sim_domain *d = sim_domain_find(sim, c->domid);
 		if (d)
 			evtchn_close_client(sim, d, c);
+	}
+	/* Like gntdev's release: a gone mapper's maps no longer pin the grants. */
+	while (c->mappings) {
+		struct sim_mapping *m = c->mappings;
+		c->mappings = m->next;
+		mapping_free(c, m);
 	}
 	c->dead = true;
 	sim_io_del(sim, &c->io);
@@ -90,9 +116,11 @@ static void op_map(struct sim *sim, struct sim_client *c, struct msg *m)
 {
 	struct sim_domain *d;
 	struct sim_memory *mems[SIM_FDS_MAX];
+	struct sim_mapping *map;
 	int fds[SIM_FDS_MAX];
 	uint32_t out[1 + 2 * SIM_MAP_MAX];
 	uint32_t n_fds = 0;
+	char why[64];
 
 	if (m->hdr.len < 12) {
 		send_status(sim, c, -EINVAL);
@@ -104,35 +132,74 @@ static void op_map(struct sim *sim, struct sim_client *c, struct msg *m)
 		send_status(sim, c, -EINVAL);
 		return;
 	}
+	if (c->mapped_pages + count > SIM_MAPPED_MAX) {
+		send_status(sim, c, -ENOMEM);
+		return;
+	}
+	/* Linux's gntdev fails the whole mmap with EINVAL whatever the grant
+	 * status was; the log keeps the reason. */
 	if ((d = sim_domain_find(sim, domid)) == NULL) {
-		send_status(sim, c, -ESRCH);
+		sim_log(sim, 2, "control: dom%u map refused: dom%u does not exist", c->domid, domid);
+		send_status(sim, c, -EINVAL);
 		return;
 	}
 	for (uint32_t i = 0; i < count; i++) {
-		struct sim_memory *mem;
-		uint32_t page, k;
-		int r = grant_lookup(d, u32_at(m, 3 + i), c->domid, writable, &mem, &page);
-		if (r < 0) {
-			sim_log(sim, 2, "control: dom%u cannot map ref %u of dom%u: %s", c->domid,
-					u32_at(m, 3 + i), domid, strerror(-r));
-			send_status(sim, c, r);
+		uint32_t k, ref = u32_at(m, 3 + i);
+		struct sim_grant *g = grant_lookup(d, ref, c->domid, writable, why, sizeof(why));
+		if (g == NULL) {
+			sim_log(sim, 2, "control: dom%u map refused: dom%u ref %u %s", c->domid,
+					domid, ref, why);
+			send_status(sim, c, -EINVAL);
 			return;
 		}
-		for (k = 0; k < n_fds && mems[k] != mem; k++)
+		for (k = 0; k < n_fds && mems[k] != g->mem; k++)
 			;
 		if (k == n_fds) {
 			if (n_fds == SIM_FDS_MAX) {
 				send_status(sim, c, -E2BIG);
 				return;
 			}
-			mems[n_fds] = mem;
-			fds[n_fds++] = writable ? mem->fd_rw : mem->fd_ro;
+			mems[n_fds] = g->mem;
+			fds[n_fds++] = writable ? g->mem->fd_rw : g->mem->fd_ro;
 		}
 		out[1 + 2 * i] = k;
-		out[2 + 2 * i] = page;
+		out[2 + 2 * i] = g->page;
 	}
+	map = malloc(sizeof(*map) + (size_t)count * 4);
+	if (map == NULL) {
+		send_status(sim, c, -ENOMEM);
+		return;
+	}
+	*map = (struct sim_mapping){ .next = c->mappings, .d = d, .domid = domid, .count = count };
+	memcpy(map->refs, m->body + 12, (size_t)count * 4);
+	for (uint32_t i = 0; i < count; i++)
+		d->grants[map->refs[i]].maps++;
+	c->mappings = map;
+	c->mapped_pages += count;
 	out[0] = n_fds;
 	send_reply(sim, c, 0, out, (1 + 2 * (size_t)count) * 4, fds, n_fds);
+}
+
+/* The client unmapped: the mapping is named by what it mapped, not by address. */
+static void op_unmap(struct sim *sim, struct sim_client *c, struct msg *m)
+{
+	uint32_t count = m->hdr.len >= 8 ? u32_at(m, 1) : 0;
+
+	if (count == 0 || count > SIM_MAP_MAX || m->hdr.len != 8 + 4 * (size_t)count) {
+		send_status(sim, c, -EINVAL);
+		return;
+	}
+	for (struct sim_mapping **p = &c->mappings; *p; p = &(*p)->next) {
+		struct sim_mapping *map = *p;
+		if (map->domid != u32_at(m, 0) || map->count != count ||
+		    memcmp(map->refs, m->body + 8, (size_t)count * 4) != 0)
+			continue;
+		*p = map->next;
+		mapping_free(c, map);
+		send_status(sim, c, 0);
+		return;
+	}
+	send_status(sim, c, -EINVAL);
 }
 
 static void handle(struct sim *sim, struct sim_client *c, struct msg *m)
@@ -218,6 +285,9 @@ static void handle(struct sim *sim, struct sim_client *c, struct msg *m)
 		return;
 	case SIM_OP_MAP:
 		op_map(sim, c, m);
+		return;
+	case SIM_OP_UNMAP:
+		op_unmap(sim, c, m);
 		return;
 	case SIM_OP_EVTCHN_ALLOC:
 	case SIM_OP_EVTCHN_BIND: {
@@ -328,6 +398,11 @@ static void listen_on_event(struct sim *sim, struct sim_io *io, uint32_t events)
 
 void control_domain_gone(struct sim *sim, uint32_t domid)
 {
+	/* Its grants are gone; the mappings stay, as on Xen, until unmapped. */
+	for (struct sim_client *c = sim->clients; c; c = c->next)
+		for (struct sim_mapping *m = c->mappings; m; m = m->next)
+			if (m->domid == domid)
+				m->d = NULL;
 	for (struct sim_client *c = sim->clients; c; c = c->next)
 		if (c->hello && c->domid == domid)
 			client_kill(sim, c, NULL);

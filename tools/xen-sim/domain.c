@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Domains: creating one is what the toolstack plus xenstored do for a new
- * guest (its xenstore home, @introduceDomain); destroying one is what the
- * hypervisor and xenstored do (channels closed, grants ended,
+ * guest (its xenstore home with libxl's permissions, @introduceDomain);
+ * destroying one is what the hypervisor and xenstored do (channels closed, grants ended,
  * @releaseDomain). Removing /local/domain/N is left to the toolstack, as xl
  * does it, not xenstored.
  */
@@ -22,7 +22,8 @@ struct sim_domain *sim_domain_find(struct sim *sim, uint32_t domid)
 	return NULL;
 }
 
-static int write_node(struct sim *sim, const char *path, const char *value, uint32_t owner)
+static int write_node(struct sim *sim, const char *path, const char *value,
+		const struct xs_perm *perms, uint32_t n_perms)
 {
 	uint32_t created;
 	struct xs_node *n = xs_tree_create(&sim->tree, path, 0, &created);
@@ -30,16 +31,56 @@ static int write_node(struct sim *sim, const char *path, const char *value, uint
 		return -errno;
 	if (value != NULL && xs_tree_set_value(&sim->tree, n, value, (uint32_t)strlen(value)) < 0)
 		return -ENOMEM;
-	n->perms[0] = (struct xs_perm){ owner, XS_PERM_NONE };
-	n->n_perms = 1;
+	memcpy(n->perms, perms, n_perms * sizeof(*perms));
+	n->n_perms = n_perms;
 	xs_tree_touch(&sim->tree, n);
 	return 0;
+}
+
+/*
+ * The xenstore home libxl__domain_make (libxl_create.c) gives a guest: the
+ * directory and what the toolstack writes are dom0's with read for the guest;
+ * only these subtrees are the guest's own. Dom0's home is dom0's alone.
+ */
+static int write_home(struct sim *sim, uint32_t domid, const char *name)
+{
+	/* In libxl's order; device/suspend comes with its child and copies device's list. */
+	static const struct { const char *path; bool guest_owned; } dirs[] = {
+		{ "device", false }, { "device/suspend/event-channel", true },
+		{ "control", false }, { "control/shutdown", true },
+		{ "control/feature-poweroff", true }, { "control/feature-reboot", true },
+		{ "control/feature-suspend", true }, { "control/sysrq", true },
+		{ "data", true }, { "drivers", true }, { "feature", true }, { "attr", true },
+		{ "error", true },
+	};
+	const struct xs_perm ro[2] = { { 0, XS_PERM_NONE }, { domid, XS_PERM_READ } };
+	const struct xs_perm rw[1] = { { domid, XS_PERM_NONE } };
+	uint32_t n_ro = domid == 0 ? 1 : 2;
+	char path[96], val[16];
+	int r;
+
+	snprintf(path, sizeof(path), "/local/domain/%u", domid);
+	r = write_node(sim, path, NULL, ro, n_ro);
+	if (r == 0 && name[0] != '\0') {
+		snprintf(path, sizeof(path), "/local/domain/%u/name", domid);
+		r = write_node(sim, path, name, ro, n_ro);
+	}
+	if (r == 0) {
+		snprintf(path, sizeof(path), "/local/domain/%u/domid", domid);
+		snprintf(val, sizeof(val), "%u", domid);
+		r = write_node(sim, path, val, ro, n_ro);
+	}
+	for (size_t i = 0; domid != 0 && r == 0 && i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(path, sizeof(path), "/local/domain/%u/%s", domid, dirs[i].path);
+		r = dirs[i].guest_owned ? write_node(sim, path, NULL, rw, 1) :
+			write_node(sim, path, NULL, ro, n_ro);
+	}
+	return r;
 }
 
 int sim_domain_create(struct sim *sim, uint32_t domid, const char *name)
 {
 	struct sim_domain *d;
-	char path[64], val[16];
 	int r;
 
 	if (domid > SIM_DOMID_MAX || strlen(name) >= sizeof(d->name))
@@ -59,18 +100,7 @@ int sim_domain_create(struct sim *sim, uint32_t domid, const char *name)
 	d->next = sim->domains;
 	sim->domains = d;
 
-	snprintf(path, sizeof(path), "/local/domain/%u", domid);
-	r = write_node(sim, path, NULL, domid);
-	if (r == 0 && name[0] != '\0') {
-		snprintf(path, sizeof(path), "/local/domain/%u/name", domid);
-		r = write_node(sim, path, name, domid);
-	}
-	if (r == 0) {
-		snprintf(path, sizeof(path), "/local/domain/%u/domid", domid);
-		snprintf(val, sizeof(val), "%u", domid);
-		r = write_node(sim, path, val, domid);
-	}
-	if (r < 0) {
+	if ((r = write_home(sim, domid, name)) < 0) {
 		sim_domain_destroy(sim, domid);
 		return r;
 	}

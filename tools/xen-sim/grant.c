@@ -3,7 +3,8 @@
  * Grant tables. A guest client hands over a memfd holding the pages it
  * grants; each page gets a ref. A mapping client receives the memfd (or a
  * read-only reopen of it for read-only grants) and maps the page itself, so
- * the data path never goes through the daemon.
+ * the data path never goes through the daemon. Each ref counts its live
+ * mappings, because Xen refuses to end a grant while it is mapped.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -110,38 +111,48 @@ int grant_add(struct sim *sim, struct sim_domain *d, uint32_t to, int memfd, uin
 	return 0;
 }
 
-int grant_end(struct sim_domain *d, uint32_t ref)
+static void grant_free(struct sim_domain *d, uint32_t ref)
 {
-	if (ref >= d->n_grants || !d->grants[ref].in_use)
-		return -ENOENT;
 	struct sim_grant *g = &d->grants[ref];
 	memory_unref(d, g->mem);
 	memset(g, 0, sizeof(*g));
 	d->grants_used--;
+}
+
+int grant_end(struct sim_domain *d, uint32_t ref)
+{
+	if (ref >= d->n_grants || !d->grants[ref].in_use)
+		return -ENOENT;
+	/* Xen: the entry is still marked reading/writing, gnttab_end_foreign_access_ref fails. */
+	if (d->grants[ref].maps > 0)
+		return -EBUSY;
+	grant_free(d, ref);
 	return 0;
 }
 
+/* Domain destroy: mapped or not, the domain's grants go; the pages stay with their mappers. */
 void grant_end_all(struct sim_domain *d)
 {
 	for (uint32_t r = 0; r < d->n_grants; r++)
 		if (d->grants[r].in_use)
-			grant_end(d, r);
+			grant_free(d, r);
 	free(d->grants);
 	d->grants = NULL;
 	d->n_grants = 0;
 }
 
-int grant_lookup(struct sim_domain *d, uint32_t ref, uint32_t by, bool writable,
-		struct sim_memory **mem, uint32_t *page)
+struct sim_grant *grant_lookup(struct sim_domain *d, uint32_t ref, uint32_t by, bool writable,
+		char *why, size_t why_size)
 {
-	if (ref >= d->n_grants || !d->grants[ref].in_use)
-		return -ENOENT;
-	struct sim_grant *g = &d->grants[ref];
-	if (g->to != by)
-		return -EPERM;
-	if (writable && g->readonly)
-		return -EACCES;
-	*mem = g->mem;
-	*page = g->page;
-	return 0;
+	struct sim_grant *g = ref < d->n_grants ? &d->grants[ref] : NULL;
+
+	if (g == NULL || !g->in_use)
+		snprintf(why, why_size, "never granted (or ended)");
+	else if (g->to != by)
+		snprintf(why, why_size, "granted to dom%u", g->to);
+	else if (writable && g->readonly)
+		snprintf(why, why_size, "read-only, writable map asked");
+	else
+		return g;
+	return NULL;
 }

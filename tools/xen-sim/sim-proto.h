@@ -18,6 +18,7 @@
 #define SIM_MEMORIES_MAX	1024u	/* grant allocations per domain (each holds fds) */
 #define SIM_GREF_FIRST		8u	/* Xen reserves refs 0..7 */
 #define SIM_DOMID_MAX		0x7fefu	/* DOMID_FIRST_RESERVED - 1 */
+#define SIM_MAPPED_MAX		65536u	/* pages mapped at once per client */
 
 enum sim_op {
 	SIM_OP_HELLO = 1,		/* u32 domid */
@@ -30,6 +31,8 @@ enum sim_op {
 	SIM_OP_EVTCHN_ALLOC,		/* u32 remote_domid; reply u32 port + 2 fds (recv, send) */
 	SIM_OP_EVTCHN_BIND,		/* u32 remote_domid, u32 remote_port; reply u32 port + 2 fds */
 	SIM_OP_EVTCHN_CLOSE,		/* u32 port */
+	SIM_OP_UNMAP,			/* the u32 domid, u32 count, u32 refs[count] of one
+					 * earlier SIM_OP_MAP of this client */
 };
 
 struct sim_req {

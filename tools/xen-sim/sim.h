@@ -7,6 +7,7 @@
 #define XENSIM_SIM_H
 
 #include <limits.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -26,6 +27,7 @@ struct sim_grant {
 	uint32_t to;			/* grantee domain */
 	struct sim_memory *mem;
 	uint32_t page;			/* page index inside mem */
+	uint32_t maps;			/* live mappings by grantee clients (blocks ending it) */
 };
 
 /* One memfd given by a guest client, shared by the grants of its pages. */
@@ -102,11 +104,12 @@ void control_reap(struct sim *sim);
 /* grant.c */
 int grant_add(struct sim *sim, struct sim_domain *d, uint32_t to, int memfd, uint32_t n_pages,
 		bool readonly, uint32_t *refs);
+/* -ENOENT if not granted, -EBUSY while mapped (as Xen refuses it then). */
 int grant_end(struct sim_domain *d, uint32_t ref);
 void grant_end_all(struct sim_domain *d);
-/* Looks up a ref for mapping by domain `by`; -errno if not allowed. */
-int grant_lookup(struct sim_domain *d, uint32_t ref, uint32_t by, bool writable,
-		struct sim_memory **mem, uint32_t *page);
+/* The grant `ref` if domain `by` may map it, else NULL with the reason in why. */
+struct sim_grant *grant_lookup(struct sim_domain *d, uint32_t ref, uint32_t by, bool writable,
+		char *why, size_t why_size);
 
 /* evtchn.c */
 int evtchn_alloc(struct sim *sim, struct sim_domain *d, struct sim_client *c, uint32_t remote,

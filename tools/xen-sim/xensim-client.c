@@ -24,10 +24,21 @@ struct xensim_port {
 	int send_fd;
 };
 
+/* A live xensim_map_grants() result: unmap must name exactly one of these,
+ * as libxengnttab's unmap must match one gntdev mapping. */
+struct xensim_mapping {
+	struct xensim_mapping *next;
+	void *addr;
+	uint32_t domid;
+	uint32_t count;
+	uint32_t refs[];
+};
+
 struct xensim {
 	int fd;
 	int epfd;
 	uint32_t domid;
+	struct xensim_mapping *mappings;
 	struct xensim_port ports[SIM_PORTS_MAX];
 };
 
@@ -158,6 +169,13 @@ void xensim_disconnect(struct xensim *s)
 		return;
 	for (uint32_t i = 1; i < SIM_PORTS_MAX; i++)
 		port_drop(s, i);
+	/* The pages stay mapped (the caller's to unmap); the daemon drops the
+	 * map counts when the connection closes. */
+	while (s->mappings) {
+		struct xensim_mapping *m = s->mappings;
+		s->mappings = m->next;
+		free(m);
+	}
 	close(s->fd);
 	close(s->epfd);
 	free(s);
@@ -240,14 +258,28 @@ int xensim_free_pages(struct xensim *s, void *addr, uint32_t n_pages)
 	return munmap(addr, (size_t)n_pages * PAGE) < 0 ? -errno : 0;
 }
 
+/* Tells the daemon that mapping m is gone, so its grants may end. */
+static int unmap_notify(struct xensim *s, const struct xensim_mapping *m)
+{
+	uint32_t req[2 + SIM_MAP_MAX];
+
+	req[0] = m->domid;
+	req[1] = m->count;
+	memcpy(req + 2, m->refs, (size_t)m->count * 4);
+	return rpc(s, SIM_OP_UNMAP, req, (2 + (size_t)m->count) * 4, -1, NULL, 0, NULL, NULL, 0,
+			NULL);
+}
+
 void *xensim_map_grants(struct xensim *s, uint32_t domid, uint32_t count,
 		const uint32_t *refs, bool writable)
 {
+	struct xensim_mapping *m = NULL;
 	uint32_t *req = NULL, *rep = NULL;
 	int fds[SIM_FDS_MAX];
 	unsigned n_fds = 0;
 	size_t len = 0;
 	void *base = NULL;
+	bool mapped = false;
 	int r;
 
 	if (count == 0 || count > SIM_MAP_MAX) {
@@ -256,10 +288,13 @@ void *xensim_map_grants(struct xensim *s, uint32_t domid, uint32_t count,
 	}
 	req = malloc((3 + (size_t)count) * 4);
 	rep = malloc((1 + 2 * (size_t)count) * 4);
-	if (req == NULL || rep == NULL) {
+	m = malloc(sizeof(*m) + (size_t)count * 4);
+	if (req == NULL || rep == NULL || m == NULL) {
 		r = -ENOMEM;
 		goto out;
 	}
+	*m = (struct xensim_mapping){ .domid = domid, .count = count };
+	memcpy(m->refs, refs, (size_t)count * 4);
 	req[0] = domid;
 	req[1] = count;
 	req[2] = writable;
@@ -268,6 +303,7 @@ void *xensim_map_grants(struct xensim *s, uint32_t domid, uint32_t count,
 			&len, fds, SIM_FDS_MAX, &n_fds);
 	if (r < 0)
 		goto out;
+	mapped = true;
 	if (len != (1 + 2 * (size_t)count) * 4 || rep[0] != n_fds) {
 		r = -EPROTO;
 		goto out;
@@ -302,14 +338,39 @@ out:
 		close(fds[i]);
 	free(req);
 	free(rep);
-	if (base == NULL)
+	if (base == NULL) {
+		/* The daemon counted a mapping that did not happen here. */
+		if (mapped)
+			unmap_notify(s, m);
+		free(m);
 		errno = -r;
+		return NULL;
+	}
+	m->addr = base;
+	m->next = s->mappings;
+	s->mappings = m;
 	return base;
 }
 
 int xensim_unmap_grants(struct xensim *s, void *addr, uint32_t count)
 {
-	return munmap(addr, (size_t)count * PAGE) < 0 ? -errno : 0;
+	struct xensim_mapping **p, *m;
+	int r;
+
+	for (p = &s->mappings; *p && (*p)->addr != addr; p = &(*p)->next)
+		;
+	/* libxengnttab: EINVAL unless addr and count are exactly one mapping. */
+	if ((m = *p) == NULL || m->count != count) {
+		errno = EINVAL;
+		return -EINVAL;
+	}
+	if (munmap(addr, (size_t)count * PAGE) < 0)
+		return -errno;
+	*p = m->next;
+	r = unmap_notify(s, m);
+	free(m);
+	/* A lost connection has dropped our map counts already. */
+	return r == -ECONNRESET || r == -EPIPE ? 0 : r;
 }
 
 static int port_take(struct xensim *s, int r, uint32_t port, size_t len, const int *fds,

@@ -47,17 +47,22 @@ int xensim_domain_destroy(struct xensim *s, uint32_t domid);
  * refs[i] receives the grant ref of page i (never 0). */
 int xensim_grant_pages(struct xensim *s, uint32_t to, uint32_t n_pages, bool readonly,
 		uint32_t *refs, void **addr);
-/* Ends access to one grant (gnttab_end_foreign_access). A mapping the
- * grantee already holds stays valid until it unmaps it, as on Xen. */
+/* Ends access to one grant (gnttab_end_foreign_access_ref). As on Xen it
+ * fails while the grantee has the page mapped (-EBUSY here; Linux's
+ * frontends then defer freeing the page and retry later), and the grant
+ * stays valid. -ENOENT if ref is not an active grant of ours. */
 int xensim_grant_end(struct xensim *s, uint32_t ref);
 /* Unmaps pages obtained with xensim_grant_pages (after ending the grants). */
 int xensim_free_pages(struct xensim *s, void *addr, uint32_t n_pages);
 
 /* Backend side: maps grants of domain `domid` contiguously. NULL with errno
- * set if a ref was never granted, is granted to another domain, or is
- * read-only and writable was asked. */
+ * EINVAL, as libxengnttab on Linux gives, if a ref was never granted, is
+ * granted to another domain, or is read-only and writable was asked (the
+ * simulator's log says which). Until unmapped, the grants cannot be ended. */
 void *xensim_map_grants(struct xensim *s, uint32_t domid, uint32_t count,
 		const uint32_t *refs, bool writable);
+/* Unmaps exactly one earlier mapping: addr and count as returned and asked.
+ * -EINVAL (errno too) and nothing unmapped otherwise, as libxengnttab. */
 int xensim_unmap_grants(struct xensim *s, void *addr, uint32_t count);
 
 /* Event channels, with Xen's semantics: notifications coalesce while a port

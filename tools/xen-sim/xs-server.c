@@ -929,7 +929,8 @@ static void do_domain(struct req *r)
 			reply_err(r, EACCES);
 			return;
 		}
-		if (n < 3) {
+		/* domid, gfn, event channel: xenstored wants a port > 0 */
+		if (n < 3 || atoi(s[2]) <= 0) {
 			reply_err(r, EINVAL);
 			return;
 		}
@@ -949,6 +950,9 @@ static void do_domain(struct req *r)
 		}
 		/* Closes the released domain's connections; this one is dom0's. */
 		int e = domid == 0 ? -EINVAL : sim_domain_destroy(r->sim, domid);
+		/* xenstored's find_connected_domain: ENOENT for a domain it does not know. */
+		if (e == -ESRCH)
+			e = -ENOENT;
 		if (e < 0) {
 			reply_err(r, -e);
 			return;
