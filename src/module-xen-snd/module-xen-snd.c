@@ -46,6 +46,10 @@
  *   and less than the 1.1 buffer times after which Linux guests give up;
  *   0: do not wait). A stream still unlinked then runs on its own clock:
  *   its playback is not heard, its capture records silence
+ * - `vm.open-rate`: stream OPENs per second one VM gets answered (default 8;
+ *   0: no limit). Every OPEN makes a node; beyond `vm.open-burst` (default
+ *   64, a whole card) a VM's OPENs wait in its ring, so a guest looping
+ *   OPEN/CLOSE cannot make the graph churn
  * - `vm.icon-name`: icon of the VM clients, default `computer`
  * - `stream.props = { }`: extra properties for every guest stream node
  * - `stream.rules = [ ]`: match rules on the stream properties, with an
@@ -91,6 +95,8 @@ PW_LOG_TOPIC(xsnd_log_topic, "mod." NAME);
 #define DEFAULT_BUFFER_MAX	(4u * 1024u * 1024u)
 #define DEFAULT_LINK_WAIT_MS	1000u
 #define DEFAULT_MAX_CARDS	4u
+#define DEFAULT_OPEN_RATE	8u	/* per second and VM */
+#define DEFAULT_OPEN_BURST	64u	/* a whole card opening at once */
 
 static const struct spa_dict_item module_props[] = {
 	{ PW_KEY_MODULE_AUTHOR, "The xen-snd developers" },
@@ -104,6 +110,8 @@ static const struct spa_dict_item module_props[] = {
 		"( remote.name=<daemon for the VM clients> ) "
 		"( node.latency=<fixed latency, default: half the guest period> ) "
 		"( stream.link-wait=<ms, default 1000> ) "
+		"( vm.open-rate=<OPENs per second per VM, default 8> ) "
+		"( vm.open-burst=<default 64> ) "
 		"( vm.icon-name=<icon, default computer> ) "
 		"( stream.props={ <properties> } ) "
 		"( stream.rules=[ <rules> ] )" },
@@ -198,6 +206,7 @@ static int parse_args(struct impl *impl, struct xsnd_xen_config *xcfg, char *soc
 {
 	struct pw_properties *p = impl->props;
 	const char *str;
+	uint32_t rate;
 
 	xcfg->backend = pw_properties_get(p, "xen.backend");
 	if (xcfg->backend == NULL)
@@ -231,6 +240,10 @@ static int parse_args(struct impl *impl, struct xsnd_xen_config *xcfg, char *soc
 	impl->node_latency = pw_properties_get(p, PW_KEY_NODE_LATENCY);
 	impl->link_wait_ms = SPA_MIN(pw_properties_get_uint32(p, "stream.link-wait",
 				DEFAULT_LINK_WAIT_MS), 60000u);
+	rate = pw_properties_get_uint32(p, "vm.open-rate", DEFAULT_OPEN_RATE);
+	impl->open_interval_ns = rate ? SPA_NSEC_PER_SEC / SPA_MIN(rate, 1000000u) : 0;
+	impl->open_burst = SPA_CLAMP(pw_properties_get_uint32(p, "vm.open-burst",
+				DEFAULT_OPEN_BURST), 1u, 4096u);
 	impl->stream_props = pw_properties_get(p, "stream.props");
 	impl->stream_rules = pw_properties_get(p, "stream.rules");
 	impl->icon_name = pw_properties_get(p, "vm.icon-name");

@@ -650,6 +650,44 @@ static void handle_request(struct xsnd_stream *s, const struct xensnd_req *req)
 	respond(s, &resp);
 }
 
+/*
+ * Every OPEN makes a node, so a VM's OPENs are rate limited (vm.open-rate):
+ * one over the limit stays in the ring, unanswered, and a timer serves the
+ * ring again when it is due. Linux's frontend waits 3 s for an answer; with
+ * the default burst a whole card opening at once is never held.
+ */
+static bool open_admitted(struct xsnd_stream *s)
+{
+	struct impl *impl = s->card->impl;
+	struct xsnd_vm *vm = s->card->vm;
+	struct timespec ts;
+	int64_t now, wait;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = SPA_TIMESPEC_TO_NSEC(&ts);
+	wait = xsnd_rate_limit_take(&vm->opens, now, impl->open_interval_ns, impl->open_burst);
+	if (wait == 0)
+		return true;
+	vm->opens_held++;
+	if (vm->opens_logged_ns == 0 || now - vm->opens_logged_ns >= 10 * SPA_NSEC_PER_SEC) {
+		pw_log_warn("domain %u (%s): more than %" PRIi64 " stream OPENs a second "
+				"(vm.open-rate), %u held back since the last report",
+				vm->domid, vm->name, (int64_t)(SPA_NSEC_PER_SEC / impl->open_interval_ns),
+				vm->opens_held);
+		vm->opens_logged_ns = now;
+		vm->opens_held = 0;
+	}
+	ts.tv_sec = wait / SPA_NSEC_PER_SEC;
+	ts.tv_nsec = wait % SPA_NSEC_PER_SEC;
+	pw_loop_update_timer(impl->main_loop, s->open_retry, &ts, NULL, false);
+	return false;
+}
+
+static void on_open_retry(void *data, uint64_t expirations)
+{
+	xsnd_stream_ring_kick(data);
+}
+
 /* Signalled by the main loop (more requests than one pass serves) and by
  * the data thread (a pending READ's bytes are there). */
 static void on_kick(void *data, uint64_t count)
@@ -686,6 +724,8 @@ void xsnd_stream_ring_kick(struct xsnd_stream *s)
 				return;
 			}
 			RING_COPY_REQUEST(&s->ring, s->ring.req_cons, &req);
+			if (req.operation == XENSND_OP_OPEN && !open_admitted(s))
+				return;		/* stays in the ring: open_retry serves it */
 			s->ring.req_cons++;
 			handle_request(s, &req);
 		}
@@ -706,7 +746,12 @@ struct xsnd_stream *xsnd_stream_new(struct xsnd_card *card, const struct xsnd_st
 	snprintf(s->node_name, sizeof(s->node_name), "xen-snd.%s.%u.%u.%u",
 			card->vm->name, card->devid, cfg->pcm, cfg->stream);
 	s->kick = pw_loop_add_event(card->impl->main_loop, on_kick, s);
-	if (s->kick == NULL) {
+	s->open_retry = pw_loop_add_timer(card->impl->main_loop, on_open_retry, s);
+	if (s->kick == NULL || s->open_retry == NULL) {
+		if (s->kick)
+			pw_loop_destroy_source(card->impl->main_loop, s->kick);
+		if (s->open_retry)
+			pw_loop_destroy_source(card->impl->main_loop, s->open_retry);
 		free(s);
 		return NULL;
 	}
@@ -728,6 +773,7 @@ void xsnd_stream_destroy(struct xsnd_stream *s)
 	if (s->evt_page)
 		xsnd_xen_unmap_grants(xen, s->evt_page, 1);
 	pw_loop_destroy_source(s->card->impl->main_loop, s->kick);
+	pw_loop_destroy_source(s->card->impl->main_loop, s->open_retry);
 	spa_list_remove(&s->link);
 	free(s);
 }

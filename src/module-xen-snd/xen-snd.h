@@ -32,6 +32,7 @@
 #include "../sndif/request.h"
 #include "../sndif/event-ring.h"
 #include "../sndif/position.h"
+#include "../sndif/rate-limit.h"
 #include "../sndif/delay-ext.h"
 #include "../pcm/pcm-convert.h"
 #include "../xen/xen-access.h"
@@ -64,6 +65,8 @@ struct impl {
 	uint32_t max_cards_per_domain;
 	const char *remote_name;		/* VM cores connect here (NULL: default) */
 	uint32_t link_wait_ms;			/* playback waits this long for its links */
+	int64_t open_interval_ns;		/* vm.open-rate as a spacing (0: none) */
+	uint32_t open_burst;
 	const char *node_latency;		/* fixed node.latency, or NULL: from the guest period */
 	const char *stream_props;		/* JSON applied to every stream */
 	const char *stream_rules;		/* JSON match rules */
@@ -88,6 +91,9 @@ struct xsnd_vm {
 	struct spa_hook core_listener;
 	struct spa_hook core_proxy_listener;
 	bool core_broken;
+	struct xsnd_rate_limit opens;		/* node creations, all its cards */
+	uint32_t opens_held;			/* OPENs held back since the last log */
+	int64_t opens_logged_ns;
 };
 
 struct xsnd_vm *xsnd_vm_get(struct impl *impl, uint32_t domid);
@@ -162,6 +168,7 @@ struct xsnd_stream {
 	int ring_port;
 	bool ring_broken;		/* guest corrupted its ring indices */
 	struct spa_source *kick;	/* serves the rest of a long ring, answers a READ */
+	struct spa_source *open_retry;	/* an OPEN held back by vm.open-rate */
 
 	/* event page: written by the data thread while a pw_stream exists */
 	void *evt_page;

@@ -810,6 +810,49 @@ static int scenario_destroy(struct hg_guest *g, const struct opts *o)
 	return 0;
 }
 
+/* ---- i) node churn ---- */
+
+/* OPEN and CLOSE as fast as the backend answers: every OPEN makes a node
+ * in the host's graph. The module holds OPENs beyond vm.open-rate (8 a
+ * second after a burst of 64) in the ring; each is still answered, well
+ * within the 3 s Linux waits. */
+static int scenario_churn(struct hg_guest *g, double seconds)
+{
+	struct hg_stream *s = &g->streams[0];
+	uint32_t opens = 0;
+	int64_t start, end, t0, wait, worst = 0;
+	double elapsed;
+	int32_t st;
+
+	start_card(g);
+	start = hg_now_ms();
+	end = start + (int64_t)(seconds * 1000);
+	while (hg_now_ms() < end) {
+		t0 = hg_now_ms();
+		if (open_stream(s, XENSND_PCM_FORMAT_S16_LE, 16384, 4096, &st) < 0) {
+			hg_check(g, false, "OPEN %u answered within 3 s", opens + 1);
+			break;
+		}
+		wait = hg_now_ms() - t0;
+		worst = wait > worst ? wait : worst;
+		hg_check(g, st == 0, "OPEN %u: status %d", opens + 1, st);
+		opens++;
+		if (hg_simple(s, XENSND_OP_CLOSE, 0, 0, &st) < 0 || st != 0) {
+			hg_check(g, false, "CLOSE %u answered with 0 (status %d)", opens, st);
+			break;
+		}
+	}
+	elapsed = (double)(hg_now_ms() - start) / 1000.0;
+	printf("churn: %u OPENs answered in %.1f s, the longest after %lld ms\n",
+			opens, elapsed, (long long)worst);
+	hg_check(g, opens <= 64 + (uint32_t)(8 * elapsed) + 2,
+			"OPENs limited to the burst plus 8 a second (%u in %.1f s)", opens, elapsed);
+	hg_check(g, opens >= 64, "the burst of 64 OPENs answered (%u)", opens);
+	hg_check(g, worst < 1000, "no OPEN held for a second or more (%lld ms)", (long long)worst);
+	hg_domain_destroy(g, true);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct hg_guest g = { .name = "hostile" };
@@ -849,6 +892,7 @@ int main(int argc, char **argv)
 	else if (strcmp(o.scenario, "flood") == 0) scenario_flood(&g, o.seconds);
 	else if (strcmp(o.scenario, "rewrite") == 0) scenario_rewrite(&g, o.seconds);
 	else if (strcmp(o.scenario, "destroy") == 0) scenario_destroy(&g, &o);
+	else if (strcmp(o.scenario, "churn") == 0) scenario_churn(&g, o.seconds);
 	else hg_die("unknown scenario %s", o.scenario);
 
 	printf("%s: %s%s%s: %d failed checks\n", g.failures ? "FAIL" : "done", o.scenario,

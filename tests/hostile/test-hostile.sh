@@ -245,6 +245,19 @@ destroy | destroy-keep-nodes)
 	log_has "domain $EVIL \(evil\) vsnd 0: (disconnected|removed)" "the teardown"
 	other_check
 	;;
+churn)
+	other_start 10
+	step "OPEN and CLOSE as fast as the backend answers, 6 s"
+	hg_run evil $EVIL --seconds 6 churn || fail "the hostile guest saw a failure"
+	log_has "domain $EVIL \(evil\): more than 8 stream OPENs a second \(vm.open-rate\)" "the OPEN rate limit"
+	# every OPEN the module served made a node: the burst and 8 a second
+	nodes=$(grep -c "xen-snd\.evil\.0\.0\.0: open " "$LOG")
+	echo "nodes made for the hostile stream: $nodes"
+	[ "$nodes" -ge 64 ] && [ "$nodes" -le $((64 + 8 * 7 + 2)) ] ||
+		fail "$nodes nodes made in 6 s (wanted 64 plus at most 8 a second)"
+	check_alive
+	other_check
+	;;
 *)
 	fail "unknown scenario $SCENARIO"
 	;;
