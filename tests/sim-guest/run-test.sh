@@ -1,9 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # Guest simulator scenarios against a private Xen simulator instance.
-# usage: run-test.sh SCENARIO XEN_SIM VSND_GUEST TEST_BACKEND
+# usage: run-test.sh SCENARIO XEN_SIM VSND_GUEST TEST_BACKEND WAV_GEN
 set -u
-scenario=$1 XEN_SIM=$2 GUEST=$3 BACKEND=$4
+scenario=$1 XEN_SIM=$2 GUEST=$3 BACKEND=$4 WAVGEN=$5
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 for tool in jq xenstore-ls xenstore-read; do
@@ -233,6 +233,67 @@ xl-spec)
 	grep -q "Invalid parameter: id" "$DIR/e1" || fail "no 'Invalid parameter' message: $(cat "$DIR/e1")"
 	"$GUEST" --control "$CTL" --vm 10 --vsnd "['CARD, sample-formats=float_le']" 2>"$DIR/e2" && fail "float_le accepted"
 	grep -q "Invalid pcm format: float_le" "$DIR/e2" || fail "no 'Invalid pcm format' message"
+	;;
+wav-playback)
+	# As aplay: the stream takes rate, channels and format from the header and
+	# plays every frame of the file. The files hold the counter pattern, so
+	# the backend checks each sample it receives.
+	WSPEC="['CARD, sample-rates=8000;44100;48000', 'PCM, name=Main', 'STREAM, type=p']"
+	WFMTS="sample-formats=s16_le,s24_le,s32_le,float_le,u8,mu_law,a_law"
+	play_wav() { # FRAMES_EXPECTED MESSAGE [STREAM OPTIONS]
+		start_backend
+		"$GUEST" --control "$CTL" --stats "$DIR/st.json" --quiet --vm 5 --vsnd "$WSPEC" \
+			--xs-write "$WFMTS" --play "source=wav,file=$DIR/in.wav,period=512,buffer=2048${3:-}" \
+			2>"$DIR/guest.err" || { cat "$DIR/guest.err"; fail "$2: vsnd-guest failed"; }
+		wait_backend
+		jq_check "$DIR/be.json" ".pattern_errors == 0 and .frames_checked == $1" \
+			"$2: the backend did not receive exactly the file's frames"
+		jq_check "$DIR/st.json" ".ok and .streams[0].frames == $1" "$2: guest"
+	}
+	# format rate channels frames header XENSND_PCM_FORMAT
+	while read -r fmt rate ch frames mode sndif; do
+		"$WAVGEN" "$DIR/in.wav" "$fmt" "$rate" "$ch" "$frames" "$mode" || fail "wav-gen $fmt"
+		play_wav "$frames" "$fmt $mode"
+		jq_check "$DIR/be.json" ".last_open == {format: $sndif, rate: $rate, channels: $ch}" \
+			"$fmt: OPEN did not carry the header's format, rate and channels"
+	done <<-EOF
+	s16_le 44100 1 16317 plain 2
+	float_le 48000 2 12345 extensible 14
+	mu_law 8000 1 2999 plain 20
+	EOF
+	# A duration given explicitly still cuts the file short; options that
+	# agree with the header are accepted.
+	"$WAVGEN" "$DIR/in.wav" s16_le 44100 1 16317 || fail "wav-gen"
+	play_wav 4410 "duration=0.1" ",duration=0.1,rate=44100,channels=1,format=s16_le"
+	;;
+wav-refused)
+	# Options against the header and broken headers are refused with a
+	# message and exit status 2, before any domain is created.
+	refused() { # MESSAGE [STREAM OPTIONS]
+		"$GUEST" --control "$CTL" --vm 5 --vsnd "$SPEC" --play "source=wav,file=$DIR/in.wav${2:-}" \
+			>"$DIR/guest.out" 2>"$DIR/guest.err"
+		rc=$?
+		[ $rc -eq 2 ] || { cat "$DIR/guest.err"; fail "'$1': exit status $rc, not 2"; }
+		grep -qF "$1" "$DIR/guest.err" || { cat "$DIR/guest.err"; fail "no message '$1'"; }
+	}
+	"$WAVGEN" "$DIR/in.wav" s16_le 44100 1 1000 || fail "wav-gen"
+	refused "the WAV header says 44100 Hz, but rate=48000 was given" ",rate=48000"
+	refused "the WAV header says 1 channel(s), but channels=2 was given" ",channels=2"
+	refused "the WAV header says s16_le, but format=s32_le was given" ",format=s32_le"
+	while read -r mode msg; do
+		"$WAVGEN" "$DIR/in.wav" s16_le 44100 2 1000 "$mode" || fail "wav-gen $mode"
+		refused "$msg"
+	done <<-EOF
+	truncated 'fmt ' chunk of 16 bytes runs past the end of the file
+	data-beyond data chunk of 8096 bytes, but only 4000 bytes follow
+	zero-channels 0 channels (1 to 64 are possible)
+	absurd-rate sample rate 4000000000 Hz
+	packed24 24-bit packed samples (S24_3LE)
+	EOF
+	echo "not a wave" >"$DIR/in.wav"
+	refused "not a RIFF/WAVE file"
+	xenstore-read /local/domain/5/name >/dev/null 2>&1 && fail "a domain was created"
+	true
 	;;
 *)
 	fail "unknown scenario $scenario"
