@@ -8,6 +8,7 @@
 #                  (--play-counter | --play-tone HZ | --play-wav FILE |
 #                   --play-silence | --record FILE)
 #                  [--rate R] [--format F] [--channels C] [--seconds S]
+#                  (defaults 48000 s16_le 2 2; --play-wav: from the header)
 #                  [--opts 'more,stream=opts'] [--xs-write KEY=VALUE] [--detach]
 #                  [--no-destroy] [--trace CSV] [--extra 'more vsnd-guest args']
 #   guest_wait ID TIMEOUT_S     exit status of the guest (fails on timeout)
@@ -32,7 +33,7 @@ guest_check_built() {
 
 guest_start() {
 	local id=$1; shift
-	local domid=1 name=$id spec=$GUEST_DEFAULT_SPEC action="" rate=48000 fmt=s16_le ch=2 secs=2
+	local domid=1 name=$id spec=$GUEST_DEFAULT_SPEC action="" rate="" fmt="" ch="" secs=""
 	local streamopts="" extra=""
 	local -a vmopts=() globalopts=()
 	while [ $# -gt 0 ]; do
@@ -74,12 +75,20 @@ guest_start() {
 
 # Translates the options above into the simulator's command line (args).
 guest_cli_args() {
-	local opt="rate=$rate,format=$fmt,channels=$ch,duration=$secs" kind=--play
+	local opt kind=--play
+	# A WAV file brings its own rate, format, channels and length (as with
+	# aplay); only what was given explicitly is passed, and must agree.
+	if [[ $action == "play wav:"* ]]; then
+		opt=${rate:+rate=$rate,}${fmt:+format=$fmt,}${ch:+channels=$ch,}${secs:+duration=$secs,}
+		opt=${opt%,}
+	else
+		opt="rate=${rate:-48000},format=${fmt:-s16_le},channels=${ch:-2},duration=${secs:-2}"
+	fi
 	case $action in
 	"play counter") opt="source=counter,$opt" ;;
 	"play silence") opt="source=silence,$opt" ;;
 	"play tone:"*) opt="source=tone,freq=${action#play tone:},$opt" ;;
-	"play wav:"*) opt="source=wav,file=${action#play wav:},$opt" ;;
+	"play wav:"*) opt="source=wav,file=${action#play wav:}${opt:+,$opt}" ;;
 	"record "*) kind=--record; opt="source=wav,file=${action#record },$opt" ;;
 	esac
 	[ -n "$streamopts" ] && opt="$opt,$streamopts"

@@ -9,7 +9,8 @@
  *
  * --skip-id-after N   take an event id without sending the event after N
  *                     events (the libxenbe overflow bug)
- * --report FILE       JSON summary written at exit
+ * --report FILE       JSON summary written at exit (with the last OPEN's
+ *                     format, rate and channels)
  * --exit-when-idle    exit once every device seen is gone again
  * --fail-op N        answer operation N (XENSND_OP_*) with -EIO
  * --ignore-op N      never answer operation N (the guest must time out)
@@ -91,6 +92,7 @@ struct be {
 	/* totals for the report */
 	uint64_t frames_checked, pattern_errors, requests, bad_requests, events, writes, reads;
 	uint64_t skipped_ids, ring_full, start_after_pause;
+	struct xsnd_open_params last_open;	/* of the last OPEN, for the report */
 };
 
 static int64_t now_ns(void)
@@ -376,6 +378,7 @@ static int handle(struct be *b, struct dev *d, struct stream *s, const struct xe
 			return -EIO;
 		s->n_pages = n;
 		s->open = r.u.open;
+		b->last_open = r.u.open;
 		s->frames_base = s->frames_reported = 0;
 		s->run_since = 0;
 		s->bytes_received = 0;
@@ -649,13 +652,16 @@ int main(int argc, char **argv)
 			fprintf(f, "{\"requests\": %llu, \"bad_requests\": %llu, \"writes\": %llu, "
 					"\"reads\": %llu, \"frames_checked\": %llu, \"pattern_errors\": %llu, "
 					"\"events\": %llu, \"skipped_ids\": %llu, \"ring_full\": %llu, "
-					"\"start_after_pause\": %llu}\n",
+					"\"start_after_pause\": %llu, \"last_open\": {\"format\": %u, "
+					"\"rate\": %u, \"channels\": %u}}\n",
 					(unsigned long long)b->requests, (unsigned long long)b->bad_requests,
 					(unsigned long long)b->writes, (unsigned long long)b->reads,
 					(unsigned long long)b->frames_checked,
 					(unsigned long long)b->pattern_errors, (unsigned long long)b->events,
 					(unsigned long long)b->skipped_ids, (unsigned long long)b->ring_full,
-					(unsigned long long)b->start_after_pause);
+					(unsigned long long)b->start_after_pause,
+					(unsigned)b->last_open.format, (unsigned)b->last_open.rate,
+					(unsigned)b->last_open.channels);
 			fclose(f);
 		}
 	}

@@ -89,7 +89,8 @@ static void test_pattern(void)
 		vg_pattern_fill(f, 1, 0x800000, 1, buf);
 		CHECK(buf[0] == 0 && buf[1] == 0 && buf[2] == 0x80 && buf[3] == 0xff);
 	}
-	CHECK(vg_format_by_name("mu_law") == NULL);
+	CHECK(vg_format_by_name("iec958_subframe_le") == NULL && vg_format_get(18) == NULL);
+	CHECK(vg_format_by_name("mu_law") == vg_format_get(20) && vg_format_get(21) != NULL);
 	CHECK(vg_format_by_name("FLOAT_LE") != NULL);
 }
 
@@ -104,6 +105,23 @@ static void test_samples(void)
 	CHECK(b[0] == 0x80);
 	vg_sample_put(f16, b, -0.5);
 	CHECK(fabs(vg_sample_get(f16, b) + 0.5) < 1e-4);
+	/* G.711: the reference values of Sun's g711.c, and a round trip */
+	{
+		const struct vg_format *mu = vg_format_by_name("mu_law"), *a = vg_format_by_name("a_law");
+
+		vg_sample_put(mu, b, 0.0);
+		CHECK(b[0] == 0xff);
+		vg_sample_put(a, b, 0.0);
+		CHECK(b[0] == 0xd5);
+		b[0] = 0x00;
+		CHECK(vg_sample_get(mu, b) == -32124.0 / 32768);
+		b[0] = 0xaa;
+		CHECK(vg_sample_get(a, b) == 32256.0 / 32768);
+		vg_sample_put(mu, b, 0.3);
+		CHECK(fabs(vg_sample_get(mu, b) - 0.3) < 0.01);
+		vg_sample_put(a, b, -0.3);
+		CHECK(fabs(vg_sample_get(a, b) + 0.3) < 0.01);
+	}
 }
 
 static void test_wav(void)
@@ -124,7 +142,34 @@ static void test_wav(void)
 	CHECK(w.rate == 48000 && w.channels == 2 && w.format == f);
 	CHECK(vg_wav_read(&w, f, 2, 8, out) == 4);
 	CHECK(memcmp(in, out, sizeof(in)) == 0);
+	CHECK(vg_wav_rewind(&w) == 0 && vg_wav_read(&w, f, 2, 8, out) == 4);
 	vg_wav_close(&w);
+	/* arecord's S24_LE header (24 bits in 4 bytes) reads back as s24_le;
+	 * an odd-sized data chunk gets its pad byte */
+	{
+		const struct vg_format *f24 = vg_format_by_name("s24_le"), *mu = vg_format_by_name("mu_law");
+		uint8_t hdr[44];
+		FILE *fp;
+
+		CHECK(vg_wav_open_write(&w, path, f24, 44100, 1) == 0);
+		CHECK(vg_wav_write(&w, in, 3) == 0);
+		CHECK(vg_wav_close(&w) == 0);
+		CHECK(vg_wav_open_read(&w, path, err, sizeof(err)) == 0);
+		CHECK(w.format == f24 && w.rate == 44100 && w.frames == 3);
+		vg_wav_close(&w);
+		CHECK(vg_wav_open_write(&w, path, mu, 8000, 1) == 0);
+		CHECK(vg_wav_write(&w, in, 3) == 0);
+		CHECK(vg_wav_close(&w) == 0);
+		fp = fopen(path, "rb");
+		CHECK(fp != NULL && fread(hdr, 1, 44, fp) == 44);
+		if (fp != NULL) {
+			fseek(fp, 0, SEEK_END);
+			CHECK(ftell(fp) == 48 && hdr[4] == 40 && hdr[20] == 7 && hdr[40] == 3);
+			fclose(fp);
+		}
+		CHECK(vg_wav_open_read(&w, path, err, sizeof(err)) == 0 && w.format == mu && w.frames == 3);
+		vg_wav_close(&w);
+	}
 	unlink(path);
 }
 

@@ -28,6 +28,7 @@ static void usage(FILE *f)
 "        file= freq= amp= mark-every= (ms) mark-len= (frames)\n"
 "        rate= format= channels= period= buffer= (frames)\n"
 "        duration= (s) frames= start-delay= (ms) pause=AT:LEN pause-resume=AT:LEN\n"
+"        (source=wav: rate, format, channels and length from the WAV header)\n"
 "        stop=AT:LEN (ms after the first START) cycles= files= no-hw-free no-drain expect-fail\n"
 "global: --stats FILE (JSON)  --trace FILE (CSV)  --quiet  --no-destroy\n"
 "        --init-timeout MS (10000)  --destroy-timeout MS (10000)\n");
@@ -88,17 +89,18 @@ static int parse_app(struct vg_app_cfg *c, bool playback, const char *arg)
 		else if (IS("amp")) c->amp = atof(v);
 		else if (IS("mark-every")) c->mark_every_ms = (uint32_t)atoi(v);
 		else if (IS("mark-len")) c->mark_len = (uint32_t)atoi(v);
-		else if (IS("rate")) c->rate = (uint32_t)atoi(v);
+		else if (IS("rate")) { c->rate = (uint32_t)atoi(v); c->rate_set = true; }
 		else if (IS("format")) {
 			if ((c->format = vg_format_by_name(v)) == NULL) {
 				vg_err("unknown format '%s'", v);
 				return -EINVAL;
 			}
-		} else if (IS("channels")) c->channels = (uint32_t)atoi(v);
+			c->format_set = true;
+		} else if (IS("channels")) { c->channels = (uint32_t)atoi(v); c->channels_set = true; }
 		else if (IS("period")) c->period = (uint32_t)atoi(v);
 		else if (IS("buffer")) c->buffer = (uint32_t)atoi(v);
-		else if (IS("duration")) c->duration = atof(v);
-		else if (IS("frames")) c->frames = strtoull(v, NULL, 10);
+		else if (IS("duration")) { c->duration = atof(v); c->length_set = true; }
+		else if (IS("frames")) { c->frames = strtoull(v, NULL, 10); c->length_set = true; }
 		else if (IS("start-delay")) c->start_delay_ms = atoll(v);
 		else if (IS("pause")) { if (parse_ms_pair(v, &c->pause_at_ms, &c->pause_len_ms)) return -EINVAL; }
 		else if (IS("pause-resume")) { if (parse_ms_pair(v, &c->presume_at_ms, &c->presume_len_ms)) return -EINVAL; }
@@ -122,6 +124,40 @@ static int parse_app(struct vg_app_cfg *c, bool playback, const char *arg)
 	if (c->source == VG_SRC_WAV && playback && c->file[0] == '\0')
 		return -EINVAL;
 	return 0;
+}
+
+/*
+ * aplay takes rate, channels and format from the WAV header. An option that
+ * says otherwise is refused rather than followed: aplay would play the file
+ * at the wrong speed or not at all, and a test asking for it is wrong.
+ */
+static int app_wav_open(struct vg_app *app)
+{
+	struct vg_app_cfg *c = &app->cfg;
+	struct vg_wav *w = &app->wav;
+	char err[320];
+	int res;
+
+	if ((res = vg_wav_open_read(w, c->file, err, sizeof(err))) < 0) {
+		vg_err("%s", err);
+		return res;
+	}
+	if (c->rate_set && c->rate != w->rate)
+		vg_err("%s: the WAV header says %u Hz, but rate=%u was given", c->file, w->rate, c->rate);
+	else if (c->channels_set && c->channels != w->channels)
+		vg_err("%s: the WAV header says %u channel(s), but channels=%u was given", c->file,
+				w->channels, c->channels);
+	else if (c->format_set && c->format != w->format)
+		vg_err("%s: the WAV header says %s, but format=%s was given", c->file,
+				w->format->name, c->format->name);
+	else {
+		c->rate = w->rate;
+		c->channels = w->channels;
+		c->format = w->format;
+		return 0;
+	}
+	vg_wav_close(w);
+	return -EINVAL;
 }
 
 static int parse_args(struct vg_ctx *ctx, int argc, char **argv)
@@ -224,6 +260,8 @@ static int parse_args(struct vg_ctx *ctx, int argc, char **argv)
 				vg_err("%s: bad options '%s'", a, v);
 				return -EINVAL;
 			}
+			if (app->cfg.playback && app->cfg.source == VG_SRC_WAV && app_wav_open(app) < 0)
+				return -EINVAL;
 			app->guest = g;
 			app->stats.playback = app->cfg.playback;
 			snprintf(app->stats.name, sizeof(app->stats.name), "vm%u/%u/%u/%s%u", g->domid,

@@ -649,6 +649,12 @@ static int hw_params(struct vg_pcm *pcm, char *why, size_t why_size)
 	}
 	pcm->fmt = cfg->format;
 	pcm->rate = sp.rate.min;
+	/* aplay's set_params: the card's nearest rate is taken, with a warning
+	 * beyond 5 % (a WAV file then plays at the wrong speed) */
+	if ((double)cfg->rate * 1.05 < pcm->rate || (double)cfg->rate * 0.95 > pcm->rate)
+		vg_log(pcm_ctx(pcm), "vm%u: %s: Warning: rate is not accurate (requested = %uHz, "
+				"got = %uHz)", pcm->app->guest->domid, pcm->app->stats.name, cfg->rate,
+				pcm->rate);
 	pcm->channels = sp.ch.min;
 	pcm->frame_bytes = pcm->fmt->width * pcm->channels;
 	pcm->period_size = sp.period.min;
@@ -1134,6 +1140,12 @@ static int run_once(struct vg_app *app, char *why, size_t why_size)
 		goto out_free;
 	}
 	total = cfg->frames ? cfg->frames : (uint64_t)llround(cfg->duration * pcm->rate);
+	/* aplay plays the whole file; a length given explicitly may cut it short */
+	if (cfg->playback && cfg->source == VG_SRC_WAV && (!cfg->length_set || total > app->wav.frames))
+		total = app->wav.frames;
+	/* arecord writes the rate it got */
+	if (!cfg->playback && app->wav.f != NULL)
+		app->wav.rate = pcm->rate;
 	buf = malloc((size_t)pcm->period_size * pcm->frame_bytes);
 	if (buf == NULL) {
 		res = -ENOMEM;
@@ -1141,8 +1153,13 @@ static int run_once(struct vg_app *app, char *why, size_t why_size)
 	}
 	app->t0 = 0;
 	for (uint32_t file = 0; file < cfg->files; file++) {
-		if ((file > 0 && (res = next_file(app, file + 1, why, why_size)) < 0) ||
-		    (res = play_file(app, buf, total, &ev, why, why_size)) < 0)
+		if (file > 0 && (res = next_file(app, file + 1, why, why_size)) < 0)
+			goto out_free;
+		if (cfg->playback && cfg->source == VG_SRC_WAV && (res = vg_wav_rewind(&app->wav)) < 0) {
+			snprintf(why, why_size, "%s: %s", cfg->file, strerror(-res));
+			goto out_free;
+		}
+		if ((res = play_file(app, buf, total, &ev, why, why_size)) < 0)
 			goto out_free;
 	}
 	res = 0;
@@ -1186,11 +1203,6 @@ void vg_app_main(struct vg_co *co, void *data)
 	if (vg_co_wait(co, card_ready, app, vg_now_ns() + 30 * 1000000000ll) < 0) {
 		res = -ENODEV;
 		snprintf(why, sizeof(why), "no sound card after 30 s (backend never connected)");
-	}
-	if (res == 0 && cfg->source == VG_SRC_WAV && cfg->playback) {
-		char err[320];
-		if ((res = vg_wav_open_read(&app->wav, cfg->file, err, sizeof(err))) < 0)
-			snprintf(why, sizeof(why), "%s", err);
 	}
 	if (res == 0 && !cfg->playback && cfg->file[0]) {
 		if ((res = vg_wav_open_write(&app->wav, cfg->file, cfg->format, cfg->rate, cfg->channels)) < 0)

@@ -52,25 +52,33 @@ static bool watch_fired(void *data)
 	return ctx->ts_watch_fired;
 }
 
-/* libxl__ev_devstate_wait: 0 when state reaches `wanted`, -ETIMEDOUT otherwise. */
-static int wait_state(struct vg_ctx *ctx, struct vg_co *co, const char *state_path, int wanted,
+/*
+ * libxl__ev_devstate_wait: 0 when the node at `path` holds `wanted`, or
+ * (wanted < 0, libxl__xswait on a removal) when it is gone; -ETIMEDOUT
+ * otherwise.
+ */
+static int wait_state(struct vg_ctx *ctx, struct vg_co *co, const char *path, int wanted,
 		int64_t timeout_ms)
 {
 	int64_t deadline = vg_now_ns() + timeout_ms * 1000000;
 	int res = -ETIMEDOUT;
 
-	if (!xs_watch(ctx->xs0, state_path, "ts"))
+	if (!xs_watch(ctx->xs0, path, "ts"))
 		return -errno;
 	for (;;) {
+		char *v;
+
 		ctx->ts_watch_fired = false;
-		if (vg_xs_read_int(ctx->xs0, state_path, -1) == wanted) {
+		v = wanted < 0 ? vg_xs_read(ctx->xs0, path) : NULL;
+		free(v);
+		if (wanted < 0 ? v == NULL : vg_xs_read_int(ctx->xs0, path, -1) == wanted) {
 			res = 0;
 			break;
 		}
 		if (vg_co_wait(co, watch_fired, ctx, deadline) < 0)
 			break;
 	}
-	xs_unwatch(ctx->xs0, state_path, "ts");
+	xs_unwatch(ctx->xs0, path, "ts");
 	return res;
 }
 
@@ -151,54 +159,154 @@ static int device_add(struct vg_ctx *ctx, struct vg_guest *g, uint32_t devid)
 	return -EAGAIN;
 }
 
-/* libxl__device_destroy: remove the nodes (and an empty backend parent). */
+/* libxl__xs_path_cleanup (xenstore-rm -t): the node, then every parent
+ * left without value and children. */
+static void path_cleanup(struct xs_handle *xs, xs_transaction_t t, const char *path)
+{
+	char p[VG_PATH_MAX], *last;
+
+	snprintf(p, sizeof(p), "%s", path);
+	if (!xs_rm(xs, t, p))
+		return;
+	while ((last = strrchr(p, '/')) != NULL && last != p) {
+		unsigned int len, n = 1;
+		char *v, **d = NULL;
+
+		*last = '\0';
+		v = xs_read(xs, t, p, &len);
+		if (v != NULL && len == 0)
+			d = xs_directory(xs, t, p, &n);
+		free(v);
+		free(d);
+		if (d == NULL || n != 0 || !xs_rm(xs, t, p))
+			return;
+	}
+}
+
+/* libxl__device_destroy: one transaction; dom0 cleans up the frontend and
+ * libxl paths, and the backend path only when it is the backend domain (a
+ * driver domain removes its own). */
 static void device_destroy(struct vg_ctx *ctx, struct vg_guest *g, uint32_t devid)
 {
 	uint32_t be = g->cards[devid].spec.backend_domid;
-	char fe[VG_PATH_MAX], bep[VG_PATH_MAX], lp[VG_PATH_MAX], parent[VG_PATH_MAX];
-	unsigned int n;
-	char **d;
+	char fe[VG_PATH_MAX], bep[VG_PATH_MAX], lp[VG_PATH_MAX];
 
 	paths(g, devid, be, fe, bep, lp);
-	xs_rm(ctx->xs0, XBT_NULL, fe);
-	xs_rm(ctx->xs0, XBT_NULL, lp);
-	xs_rm(ctx->xs0, XBT_NULL, bep);
-	snprintf(parent, sizeof(parent), "/local/domain/%u/backend/vsnd/%u", be, g->domid);
-	d = xs_directory(ctx->xs0, XBT_NULL, parent, &n);
-	if (d != NULL && n == 0)
-		xs_rm(ctx->xs0, XBT_NULL, parent);
-	free(d);
+	for (int attempt = 0; attempt < 100; attempt++) {
+		xs_transaction_t t = xs_transaction_start(ctx->xs0);
+
+		if (t == XBT_NULL)
+			return;
+		path_cleanup(ctx->xs0, t, fe);
+		path_cleanup(ctx->xs0, t, lp);
+		if (be == 0)
+			path_cleanup(ctx->xs0, t, bep);
+		if (xs_transaction_end(ctx->xs0, t, false) || errno != EAGAIN)
+			return;
+	}
 }
 
-int vg_ts_vsnd_detach(struct vg_ctx *ctx, struct vg_co *co, struct vg_guest *g, uint32_t devid)
+/*
+ * libxl__initiate_device_generic_remove, one round. In one transaction
+ * (forced: after removing the frontend directory) the backend state is
+ * read; without one the backend is gone and nothing is written. Otherwise
+ * online=0, and state=5 unless the backend is already Closed. Then the wait
+ * for Closed. 0, -ENOENT (no backend state) or -ETIMEDOUT.
+ */
+static int remove_round(struct vg_ctx *ctx, struct vg_co *co, struct vg_guest *g, uint32_t devid,
+		bool force)
 {
 	uint32_t be = g->cards[devid].spec.backend_domid;
 	char fe[VG_PATH_MAX], bep[VG_PATH_MAX], lp[VG_PATH_MAX], sp[VG_PATH_MAX + 8];
-	int res = 0, state;
 
 	paths(g, devid, be, fe, bep, lp);
 	snprintf(sp, sizeof(sp), "%s/state", bep);
 	for (int attempt = 0; attempt < 100; attempt++) {
 		xs_transaction_t t = xs_transaction_start(ctx->xs0);
-		char op[VG_PATH_MAX + 8];
+		unsigned int len;
+		char *state;
+		bool closed;
 
 		if (t == XBT_NULL)
-			break;
-		snprintf(op, sizeof(op), "%s/online", bep);
-		xs_write(ctx->xs0, t, op, "0", 1);
-		state = vg_xs_read_int(ctx->xs0, sp, -1);
-		/* A backend already Closed is left alone. */
-		if (state >= 0 && state != XenbusStateClosed)
+			return -errno;
+		if (force)
+			path_cleanup(ctx->xs0, t, fe);
+		if ((state = xs_read(ctx->xs0, t, sp, &len)) == NULL) {
+			/* libxl aborts the transaction here; device_destroy cleans up */
+			xs_transaction_end(ctx->xs0, t, true);
+			vg_log(ctx, "libxl: info: libxl_device.c: libxl__initiate_device_generic_remove: "
+					"backend %s already removed, cleanup frontend only", bep);
+			return -ENOENT;
+		}
+		closed = atoi(state) == XenbusStateClosed;
+		free(state);
+		wr(ctx->xs0, t, bep, "online", "0");
+		if (!closed)
 			wr(ctx->xs0, t, bep, "state", "%d", XenbusStateClosing);
-		if (xs_transaction_end(ctx->xs0, t, false) || errno != EAGAIN)
+		if (xs_transaction_end(ctx->xs0, t, false))
 			break;
+		if (errno != EAGAIN)
+			return -errno;
 	}
-	if (wait_state(ctx, co, sp, XenbusStateClosed, ctx->destroy_timeout_ms) < 0) {
-		vg_err("libxl: error: libxl_device.c: device_backend_callback: Domain %u:"
+	return wait_state(ctx, co, sp, XenbusStateClosed, ctx->destroy_timeout_ms);
+}
+
+/*
+ * libxl's device removal: xl vsnd-detach (libxl_device_vsnd_remove) forces
+ * only after a first timeout; xl destroy (libxl__devices_destroy) forces
+ * from the start. A driver domain's backend path is then waited for to
+ * vanish (device_hotplug). The nodes are removed in any case.
+ */
+static int device_remove(struct vg_ctx *ctx, struct vg_co *co, struct vg_guest *g, uint32_t devid,
+		bool force)
+{
+	uint32_t be = g->cards[devid].spec.backend_domid;
+	char fe[VG_PATH_MAX], bep[VG_PATH_MAX], lp[VG_PATH_MAX];
+	int res = remove_round(ctx, co, g, devid, force);
+
+	paths(g, devid, be, fe, bep, lp);
+	if (res == -ETIMEDOUT && !force) {
+		/* libxl logs this at debug level; shown because it costs 10 s */
+		vg_err("libxl: debug: libxl_device.c: device_backend_callback: Domain %u:"
 				"Timeout reached, initiating forced remove", g->domid);
-		res = -ETIMEDOUT;
+		res = remove_round(ctx, co, g, devid, true);
 	}
+	if (res == -ETIMEDOUT)
+		vg_err("libxl: error: libxl_device.c: device_backend_callback: Domain %u:"
+				"unable to remove device with path %s", g->domid, bep);
+	if (res == 0 && be != 0 &&
+	    (res = wait_state(ctx, co, bep, -1, ctx->destroy_timeout_ms)) < 0)
+		vg_err("libxl: error: libxl_device.c: device_destroy_be_watch_cb: Domain %u:"
+				"timed out while waiting for %s to be removed", g->domid, bep);
 	device_destroy(ctx, g, devid);
+	return res == -ENOENT ? 0 : res;
+}
+
+int vg_ts_vsnd_detach(struct vg_ctx *ctx, struct vg_co *co, struct vg_guest *g, uint32_t devid)
+{
+	return device_remove(ctx, co, g, devid, false);
+}
+
+/* libxl__destroy_domid: the devices (forced removal), then the domain and
+ * its xenstore directories. The guest is paused already. */
+static int domain_destroy(struct vg_ctx *ctx, struct vg_co *co, struct vg_guest *g, uint32_t n_cards)
+{
+	char dp[64];
+	int res = 0;
+
+	for (uint32_t i = 0; i < n_cards; i++) {
+		if (device_remove(ctx, co, g, i, true) < 0)
+			res = -ETIMEDOUT;
+	}
+	if (res < 0)
+		vg_err("libxl: error: libxl_domain.c: devices_destroy_cb: Domain %u:"
+				"libxl__devices_destroy failed", g->domid);
+	if (xensim_domain_destroy(ctx->sim0, g->domid) < 0)
+		res = -EIO;
+	snprintf(dp, sizeof(dp), "/local/domain/%u", g->domid);
+	xs_rm(ctx->xs0, XBT_NULL, dp);
+	snprintf(dp, sizeof(dp), "/libxl/%u", g->domid);
+	xs_rm(ctx->xs0, XBT_NULL, dp);
 	return res;
 }
 
@@ -226,17 +334,13 @@ int vg_ts_domain_create(struct vg_ctx *ctx, struct vg_co *co, struct vg_guest *g
 		if (res < 0) {
 			vg_err("libxl: error: libxl_create.c: domcreate_attach_devices: Domain %u:"
 					"unable to add vsnd devices", g->domid);
-			/* xl create then destroys the half-built domain */
-			for (uint32_t j = 0; j <= i; j++)
-				device_destroy(ctx, g, j);
-			xensim_domain_destroy(ctx->sim0, g->domid);
-			{
-				char dp[64];
-				snprintf(dp, sizeof(dp), "/local/domain/%u", g->domid);
-				xs_rm(ctx->xs0, XBT_NULL, dp);
-				snprintf(dp, sizeof(dp), "/libxl/%u", g->domid);
-				xs_rm(ctx->xs0, XBT_NULL, dp);
-			}
+			if (res == -ETIMEDOUT)
+				vg_err("vsnd-guest: the backend %s did not reach InitWait (state 2) within "
+						"%g s (libxl's device add timeout): is a vsnd backend running "
+						"in domain %u?", bep, (double)ctx->init_timeout_ms / 1000,
+						g->cards[i].spec.backend_domid);
+			/* libxl then destroys the half-built domain (domcreate_complete) */
+			domain_destroy(ctx, co, g, i + 1);
 			return res;
 		}
 	}
@@ -245,18 +349,5 @@ int vg_ts_domain_create(struct vg_ctx *ctx, struct vg_co *co, struct vg_guest *g
 
 int vg_ts_domain_destroy(struct vg_ctx *ctx, struct vg_co *co, struct vg_guest *g)
 {
-	char dp[64];
-	int res = 0;
-
-	for (uint32_t i = 0; i < g->n_cards; i++) {
-		if (vg_ts_vsnd_detach(ctx, co, g, i) < 0)
-			res = -ETIMEDOUT;
-	}
-	if (xensim_domain_destroy(ctx->sim0, g->domid) < 0)
-		res = -EIO;
-	snprintf(dp, sizeof(dp), "/local/domain/%u", g->domid);
-	xs_rm(ctx->xs0, XBT_NULL, dp);
-	snprintf(dp, sizeof(dp), "/libxl/%u", g->domid);
-	xs_rm(ctx->xs0, XBT_NULL, dp);
-	return res;
+	return domain_destroy(ctx, co, g, g->n_cards);
 }

@@ -122,8 +122,10 @@ struct vg_app_cfg {
 	uint32_t mark_len;		/* marker: pulse length, frames (0: 1 ms) */
 	uint32_t rate, channels;
 	const struct vg_format *format;
+	bool rate_set, channels_set, format_set;	/* given, not defaults */
 	uint32_t period, buffer;	/* frames wanted (near) */
 	double duration;		/* seconds; frames wins if set */
+	bool length_set;		/* duration or frames given */
 	uint64_t frames;
 	int64_t start_delay_ms;
 	int64_t pause_at_ms, pause_len_ms;	/* Linux: PAUSE, then prepare+START */
@@ -179,7 +181,7 @@ struct vg_app {
 	struct vg_pcm pcm;
 	struct vg_stream_stats stats;
 	uint64_t frame_counter;		/* counter pattern / tone phase */
-	struct vg_wav wav;
+	struct vg_wav wav;		/* playback: opened and checked with the options */
 	double mark_prev;		/* marker detector: previous channel-0 sample */
 	uint64_t marks;			/* markers written or detected */
 	bool finished;
