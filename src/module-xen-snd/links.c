@@ -15,6 +15,12 @@
  * its ports in the stream's direction, and the links on those ports, whose
  * state it learns by binding them. Tables are bounded; what does not fit is
  * ignored, which can only delay the watch to its deadline.
+ *
+ * A registry receives every global of the graph, so the watches of one VM
+ * share one (the hub), and it exists only while a watch waits: a card
+ * opening 32 streams costs one registry dump, not 32, and a linked stream
+ * costs nothing. A watch is created before its node is, so it sees the
+ * node's global however long the registry has existed.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -40,10 +46,18 @@ struct watched_link {
 	struct spa_hook proxy_listener;
 };
 
-struct xsnd_link_watch {
+struct xsnd_link_hub {
+	struct pw_loop *loop;
 	struct pw_registry *registry;
 	struct spa_hook registry_listener;
 	struct spa_hook registry_proxy_listener;
+	struct spa_list waiting;	/* watches not fired yet */
+	struct spa_source *gc;		/* drops the registry once nobody waits */
+};
+
+struct xsnd_link_watch {
+	struct spa_list link;		/* in hub->waiting until fired */
+	struct xsnd_link_hub *hub;
 	char node_name[160];
 	const char *direction;		/* "out" or "in": our ports */
 	uint32_t node_id;
@@ -76,6 +90,9 @@ static void check(struct xsnd_link_watch *w)
 			return;
 	}
 	w->fired = true;
+	spa_list_remove(&w->link);
+	if (spa_list_is_empty(&w->hub->waiting))
+		pw_loop_signal_event(w->hub->loop, w->hub->gc);
 	w->ready(w->data);
 }
 
@@ -115,7 +132,7 @@ static void watch_link(struct xsnd_link_watch *w, uint32_t id, uint32_t port)
 			l = &w->links[i];
 	if (l == NULL)
 		return;
-	l->proxy = pw_registry_bind(w->registry, id, PW_TYPE_INTERFACE_Link, PW_VERSION_LINK, 0);
+	l->proxy = pw_registry_bind(w->hub->registry, id, PW_TYPE_INTERFACE_Link, PW_VERSION_LINK, 0);
 	if (l->proxy == NULL)
 		return;
 	l->w = w;
@@ -134,14 +151,11 @@ static uint32_t prop_id(const struct spa_dict *props, const char *key)
 	return s != NULL && spa_atou32(s, &v, 10) ? v : SPA_ID_INVALID;
 }
 
-static void registry_global(void *data, uint32_t id, uint32_t permissions,
-		const char *type, uint32_t version, const struct spa_dict *props)
+static void watch_global(struct xsnd_link_watch *w, uint32_t id, const char *type,
+		const struct spa_dict *props)
 {
-	struct xsnd_link_watch *w = data;
 	const char *s;
 
-	if (w->fired || props == NULL)
-		return;
 	if (spa_streq(type, PW_TYPE_INTERFACE_Node)) {
 		if (spa_streq(spa_dict_lookup(props, PW_KEY_NODE_NAME), w->node_name))
 			w->node_id = id;
@@ -159,10 +173,20 @@ static void registry_global(void *data, uint32_t id, uint32_t permissions,
 	}
 }
 
-static void registry_global_remove(void *data, uint32_t id)
+static void registry_global(void *data, uint32_t id, uint32_t permissions,
+		const char *type, uint32_t version, const struct spa_dict *props)
 {
-	struct xsnd_link_watch *w = data;
+	struct xsnd_link_hub *hub = data;
+	struct xsnd_link_watch *w, *t;
 
+	if (props == NULL)
+		return;
+	spa_list_for_each_safe(w, t, &hub->waiting, link)
+		watch_global(w, id, type, props);
+}
+
+static void watch_global_remove(struct xsnd_link_watch *w, uint32_t id)
+{
 	for (uint32_t i = 0; i < w->n_ports; i++) {
 		if (w->ports[i] == id) {
 			w->ports[i] = w->ports[--w->n_ports];
@@ -178,6 +202,16 @@ static void registry_global_remove(void *data, uint32_t id)
 	}
 }
 
+static void registry_global_remove(void *data, uint32_t id)
+{
+	struct xsnd_link_hub *hub = data;
+	struct xsnd_link_watch *w, *t;
+
+	/* safe: a watch that fires leaves the list */
+	spa_list_for_each_safe(w, t, &hub->waiting, link)
+		watch_global_remove(w, id);
+}
+
 static const struct pw_registry_events registry_events = {
 	PW_VERSION_REGISTRY_EVENTS,
 	.global = registry_global,
@@ -186,11 +220,11 @@ static const struct pw_registry_events registry_events = {
 
 static void registry_proxy_destroy(void *data)
 {
-	struct xsnd_link_watch *w = data;
+	struct xsnd_link_hub *hub = data;
 
-	spa_hook_remove(&w->registry_listener);
-	spa_hook_remove(&w->registry_proxy_listener);
-	w->registry = NULL;
+	spa_hook_remove(&hub->registry_listener);
+	spa_hook_remove(&hub->registry_proxy_listener);
+	hub->registry = NULL;
 }
 
 static const struct pw_proxy_events registry_proxy_events = {
@@ -198,26 +232,73 @@ static const struct pw_proxy_events registry_proxy_events = {
 	.destroy = registry_proxy_destroy,
 };
 
-struct xsnd_link_watch *xsnd_link_watch_new(struct pw_core *core, const char *node_name,
-		bool output, void (*ready)(void *data), void *data)
+/* Not from a registry callback: the registry would go in its own event. */
+static void hub_gc(void *data, uint64_t count)
 {
-	struct xsnd_link_watch *w = calloc(1, sizeof(*w));
+	struct xsnd_link_hub *hub = data;
 
+	if (spa_list_is_empty(&hub->waiting) && hub->registry != NULL)
+		pw_proxy_destroy((struct pw_proxy *)hub->registry);
+}
+
+struct xsnd_link_hub *xsnd_link_hub_new(struct pw_loop *loop)
+{
+	struct xsnd_link_hub *hub = calloc(1, sizeof(*hub));
+
+	if (hub == NULL)
+		return NULL;
+	hub->loop = loop;
+	spa_list_init(&hub->waiting);
+	hub->gc = pw_loop_add_event(loop, hub_gc, hub);
+	if (hub->gc == NULL) {
+		free(hub);
+		return NULL;
+	}
+	return hub;
+}
+
+void xsnd_link_hub_destroy(struct xsnd_link_hub *hub)
+{
+	struct xsnd_link_watch *w, *t;
+
+	if (hub == NULL)
+		return;
+	/* none should wait now; one that does never fires */
+	spa_list_for_each_safe(w, t, &hub->waiting, link) {
+		spa_list_remove(&w->link);
+		w->fired = true;
+	}
+	if (hub->registry != NULL)
+		pw_proxy_destroy((struct pw_proxy *)hub->registry);
+	pw_loop_destroy_source(hub->loop, hub->gc);
+	free(hub);
+}
+
+struct xsnd_link_watch *xsnd_link_watch_new(struct xsnd_link_hub *hub, struct pw_core *core,
+		const char *node_name, bool output, void (*ready)(void *data), void *data)
+{
+	struct xsnd_link_watch *w;
+
+	/* a registry lives as long as its core: a new core, a new registry */
+	if (hub->registry == NULL) {
+		hub->registry = pw_core_get_registry(core, PW_VERSION_REGISTRY, 0);
+		if (hub->registry == NULL)
+			return NULL;
+		pw_registry_add_listener(hub->registry, &hub->registry_listener,
+				&registry_events, hub);
+		pw_proxy_add_listener((struct pw_proxy *)hub->registry,
+				&hub->registry_proxy_listener, &registry_proxy_events, hub);
+	}
+	w = calloc(1, sizeof(*w));
 	if (w == NULL)
 		return NULL;
+	w->hub = hub;
 	snprintf(w->node_name, sizeof(w->node_name), "%s", node_name);
 	w->direction = output ? "out" : "in";
 	w->node_id = SPA_ID_INVALID;
 	w->ready = ready;
 	w->data = data;
-	w->registry = pw_core_get_registry(core, PW_VERSION_REGISTRY, 0);
-	if (w->registry == NULL) {
-		free(w);
-		return NULL;
-	}
-	pw_registry_add_listener(w->registry, &w->registry_listener, &registry_events, w);
-	pw_proxy_add_listener((struct pw_proxy *)w->registry, &w->registry_proxy_listener,
-			&registry_proxy_events, w);
+	spa_list_append(&hub->waiting, &w->link);
 	return w;
 }
 
@@ -228,7 +309,10 @@ void xsnd_link_watch_destroy(struct xsnd_link_watch *w)
 	for (uint32_t i = 0; i < MAX_LINKS; i++)
 		if (w->links[i].proxy != NULL)
 			pw_proxy_destroy(w->links[i].proxy);
-	if (w->registry != NULL)
-		pw_proxy_destroy((struct pw_proxy *)w->registry);
+	if (!w->fired) {
+		spa_list_remove(&w->link);
+		if (spa_list_is_empty(&w->hub->waiting))
+			pw_loop_signal_event(w->hub->loop, w->hub->gc);
+	}
 	free(w);
 }

@@ -288,7 +288,7 @@ static void link_wait_start(struct xsnd_stream *s, struct pw_core *core)
 	struct impl *impl = s->card->impl;
 
 	if (s->link_wait_ms == 0 ||
-	    (s->links = xsnd_link_watch_new(core, s->node_name,
+	    (s->links = xsnd_link_watch_new(s->card->vm->links, core, s->node_name,
 			s->cfg->type == XSND_STREAM_PLAYBACK, on_linked, s)) == NULL ||
 	    (s->link_timer = pw_loop_add_timer(impl->main_loop, on_link_timeout, s)) == NULL) {
 		link_wait_end(s, true);

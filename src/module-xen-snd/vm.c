@@ -47,6 +47,11 @@ struct xsnd_vm *xsnd_vm_get(struct impl *impl, uint32_t domid)
 	vm->impl = impl;
 	vm->domid = domid;
 	vm->refcount = 1;
+	vm->links = xsnd_link_hub_new(impl->main_loop);
+	if (vm->links == NULL) {
+		free(vm);
+		return NULL;
+	}
 	snprintf(path, sizeof(path), "/local/domain/%u/name", domid);
 	if (xsnd_xs_read(impl->xen->xs, path, name, sizeof(name)) < 0)
 		name[0] = '\0';
@@ -69,6 +74,7 @@ void xsnd_vm_unref(struct xsnd_vm *vm)
 {
 	if (--vm->refcount > 0)
 		return;
+	xsnd_link_hub_destroy(vm->links);
 	core_disconnect(vm);
 	spa_list_remove(&vm->link);
 	free(vm);

@@ -91,6 +91,7 @@ struct xsnd_vm {
 	struct spa_hook core_listener;
 	struct spa_hook core_proxy_listener;
 	bool core_broken;
+	struct xsnd_link_hub *links;		/* its streams' link watches */
 	struct xsnd_rate_limit opens;		/* node creations, all its cards */
 	uint32_t opens_held;			/* OPENs held back since the last log */
 	int64_t opens_logged_ns;

@@ -425,8 +425,12 @@ def cmd_tone(a):
         if len(x) < rate // 20:
             die(f"{a.wav}: active part too short ({len(x)} frames)")
         cuts = [f - shift - lo - edge for f in read_gaps(a.wav)]
+        # A resampled stream rings around a silence (the filter's impulse
+        # response, ~20 frames of tiny alternating samples each side): the
+        # zero-crossing count would take it for a higher tone. Cut 2 ms wider.
+        margin = rate // 500
         for b, e in drops:
-            cuts += [b - lo - edge, e - lo - edge]
+            cuts += [b - lo - edge - margin, e - lo - edge + margin]
         pieces = split_at(x, cuts, rate // 20) or [x]
         n = sum(len(p) for p in pieces)
         total = sum(v * v for p in pieces for v in p) / n
