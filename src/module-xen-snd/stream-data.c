@@ -283,13 +283,15 @@ void xsnd_stream_links_late(struct xsnd_stream *s, int64_t now)
 	struct xsnd_stream_rt *rt = &s->rt;
 
 	rt->linked = true;
-	/* Not run by the graph: the clock runs from the next tick on. The
-	 * wait left the guest a period and a margin for its first period
+	/* Not run by the graph: the clock runs from the end of the wait, not
+	 * from the tick that noticed it (up to a tick later: for an 85 ms
+	 * buffer that tick was the margin its first period had). The wait
+	 * left the guest a period and a margin for its first period
 	 * (xsnd_link_wait_ms); the time the pointer was held is not skipped,
 	 * so a link that comes a little later loses only what came after the
 	 * wait. */
 	if (now - rt->cycle_at_ns >= clock_after(s))
-		xsnd_clock_idle(&rt->clock, now);
+		xsnd_clock_idle(&rt->clock, SPA_MIN(now, rt->run_ns + rt->link_wait_ns));
 	else
 		xsnd_clock_reset(&rt->clock, now);
 }

@@ -65,6 +65,8 @@ expect("one silence, measured around", True,
        run(tone(440, 2, [(0.62, 429)]), "--max-dropouts", "2"))
 expect("one silence with resampler ringing, measured around", True,
        run(tone(440, 2, [(0.62, 429)], ringing=True), "--max-dropouts", "2"))
+expect("a long silence (200 ms between two files), measured around", True,
+       run(tone(440, 2, [(0.9, 9600)], ringing=True), "--max-dropouts", "1"))
 expect("three silences, two allowed", False,
        run(tone(440, 2, [(0.4, 500), (0.9, 500), (1.4, 500)], ringing=True), "--max-dropouts", "2"))
 expect("a silence without --max-dropouts fails", False, run(tone(440, 2, [(0.62, 4000)])))

@@ -377,12 +377,13 @@ def load_norm(path, t_from=None, t_to=None):
     return rate, chans
 
 
-def split_at(x, cuts, min_len):
-    """x cut at the given frame indices; pieces shorter than min_len dropped."""
+def split_at(x, cuts, min_len, with_start=False):
+    """x cut at the given frame indices; pieces shorter than min_len dropped
+    (with_start: (piece, its first index) pairs)."""
     out, lo = [], 0
     for c in sorted(c for c in cuts if 0 < c < len(x)) + [len(x)]:
         if c - lo >= min_len:
-            out.append(x[lo:c])
+            out.append((x[lo:c], lo) if with_start else x[lo:c])
         lo = c
     return out
 
@@ -427,11 +428,14 @@ def cmd_tone(a):
         cuts = [f - shift - lo - edge for f in read_gaps(a.wav)]
         # A resampled stream rings around a silence (the filter's impulse
         # response, ~20 frames of tiny alternating samples each side): the
-        # zero-crossing count would take it for a higher tone. Cut 2 ms wider.
+        # zero-crossing count would take it for a higher tone. Cut 2 ms wider,
+        # and leave the silences themselves out (a long one is no tone).
         margin = rate // 500
-        for b, e in drops:
-            cuts += [b - lo - edge - margin, e - lo - edge + margin]
-        pieces = split_at(x, cuts, rate // 20) or [x]
+        silent = [(b - lo - edge - margin, e - lo - edge + margin) for b, e in drops]
+        for b, e in silent:
+            cuts += [b, e]
+        pieces = [p for p, start in split_at(x, cuts, rate // 20, with_start=True)
+                  if not any(b <= start < e for b, e in silent)] or [x]
         n = sum(len(p) for p in pieces)
         total = sum(v * v for p in pieces for v in p) / n
         freq = sum(zero_cross_freq(p, rate) * len(p) for p in pieces) / n
