@@ -666,9 +666,14 @@ static bool open_admitted(struct xsnd_stream *s)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	now = SPA_TIMESPEC_TO_NSEC(&ts);
 	wait = xsnd_rate_limit_take(&vm->opens, now, impl->open_interval_ns, impl->open_burst);
-	if (wait == 0)
+	if (wait == 0) {
+		s->open_held = false;
 		return true;
-	vm->opens_held++;
+	}
+	/* asked again on every notification while it waits: count it once */
+	if (!s->open_held)
+		vm->opens_held++;
+	s->open_held = true;
 	if (vm->opens_logged_ns == 0 || now - vm->opens_logged_ns >= 10 * SPA_NSEC_PER_SEC) {
 		pw_log_warn("domain %u (%s): more than %" PRIi64 " stream OPENs a second "
 				"(vm.open-rate), %u held back since the last report",

@@ -170,6 +170,7 @@ struct xsnd_stream {
 	bool ring_broken;		/* guest corrupted its ring indices */
 	struct spa_source *kick;	/* serves the rest of a long ring, answers a READ */
 	struct spa_source *open_retry;	/* an OPEN held back by vm.open-rate */
+	bool open_held;			/* the OPEN in the ring is counted in vm->opens_held */
 
 	/* event page: written by the data thread while a pw_stream exists */
 	void *evt_page;
